@@ -1,0 +1,40 @@
+"""sm_explorer: look inside TensorFlow SavedModels, no TensorFlow needed.
+
+    import sm_explorer
+    loaded = sm_explorer.load("path/to/saved_model")
+    loaded.signatures, loaded.variables, loaded.saved_model.op_counts()
+"""
+
+from __future__ import annotations
+
+from sm_explorer.core.loader import Loaded, load, open_saved_model
+from sm_explorer.errors import (
+    ChecksumError,
+    FormatError,
+    LimitError,
+    MissingFileError,
+    NotImplementedYetError,
+    SavedModelError,
+    TagsNotFoundError,
+    UnsafePathError,
+    UnsupportedError,
+    ValueUnavailableError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "load",
+    "open_saved_model",
+    "Loaded",
+    "SavedModelError",
+    "FormatError",
+    "ChecksumError",
+    "MissingFileError",
+    "UnsupportedError",
+    "TagsNotFoundError",
+    "ValueUnavailableError",
+    "LimitError",
+    "UnsafePathError",
+    "NotImplementedYetError",
+]

@@ -1,0 +1,117 @@
+"""The ``sm-explorer`` command: a thin layer over the core and renderers.
+
+Every failure caused by the user's files exits 1 with one line naming the
+file and the problem; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _tags(text: str | None) -> list[str] | None:
+    return [t.strip() for t in text.split(",") if t.strip()] if text else None
+
+
+def _pick(models, tag_set):  # type: ignore[no-untyped-def]
+    from sm_explorer.core.loader import select_meta_graph
+
+    if tag_set is None:
+        return models
+    index = select_meta_graph(models[0].proto, _tags(tag_set), models[0].files.proto_path)
+    return [models[index]]
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from sm_explorer.core.summary import open_all, show_data
+
+    models = _pick(open_all(args.dir), args.tag_set)
+    if args.signature_def is not None:
+        for model in models:
+            if args.signature_def not in model.signature_defs:
+                from sm_explorer.errors import SavedModelError
+
+                raise SavedModelError(
+                    f"has no signature {args.signature_def!r}; available: {sorted(model.signature_defs)}",
+                    model.files.proto_path,
+                )
+    if args.json:
+        data = show_data(models)
+        if args.signature_def is not None:
+            for mg in data["meta_graphs"]:
+                mg["signatures"] = {k: v for k, v in mg["signatures"].items() if k == args.signature_def}
+        print(json.dumps(data, indent=1))
+    else:
+        from sm_explorer.render.text import show_text
+
+        sys.stdout.write(show_text(models, args.tag_set, args.signature_def))
+    return 0
+
+
+def cmd_vars(args: argparse.Namespace) -> int:
+    from sm_explorer.core.summary import open_all, variable_rows
+    from sm_explorer.render.text import variables_text
+
+    model = _pick(open_all(args.dir), args.tag_set)[0]
+    rows = variable_rows(model)
+    sys.stdout.write(variables_text(rows, args.format))
+    if args.npz:
+        from sm_explorer.core.npz import write_variables_npz
+
+        written, skipped = write_variables_npz(model, Path(args.npz), overwrite=args.overwrite)
+        note = f"; skipped {len(skipped)}: " + ", ".join(skipped) if skipped else ""
+        print(f"wrote {written} variables to {args.npz}{note}", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sm-explorer", description="Look inside TensorFlow SavedModels (no TensorFlow needed)."
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    show = sub.add_parser("show", help="signatures, functions, objects, checkpoint, assets")
+    show.add_argument("dir", help="SavedModel folder (or a serving base folder of versions)")
+    show.add_argument("--tag-set", help="comma-separated tags of the MetaGraph to show")
+    show.add_argument("--signature-def", help="show only this signature")
+    show.add_argument("--json", action="store_true", help="machine-readable output")
+    show.set_defaults(run=cmd_show)
+
+    var = sub.add_parser("vars", help="one row per checkpoint tensor")
+    var.add_argument("dir")
+    var.add_argument("--tag-set")
+    var.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    var.add_argument("--npz", help="also write every numeric variable to this .npz file")
+    var.add_argument("--overwrite", action="store_true", help="replace an existing --npz file")
+    var.set_defaults(run=cmd_vars)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 2
+    from sm_explorer.errors import SavedModelError
+
+    try:
+        return args.run(args)
+    except (SavedModelError, OSError) as exc:
+        if args.debug:
+            raise
+        print(f"sm-explorer: error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # e.g. piped into `head`
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,4 @@
+"""The pure core: reading SavedModel files into plain Python objects.
+
+Nothing here imports TensorFlow, widgets or renderers.
+"""

@@ -1,0 +1,280 @@
+"""Reader for TensorFlow's tensor-bundle checkpoints (``variables/``).
+
+``variables.index`` is a sorted table (see ``table.py``): the empty key holds a
+``BundleHeaderProto``; every other key names a tensor and holds a
+``BundleEntryProto`` saying which data shard holds its bytes, where, how many,
+and their masked CRC32C. Opening a checkpoint reads only the index. Values are
+read on demand from memory-mapped shards, and every read verifies the CRC.
+
+One bad entry does not stop the rest: its problem is kept and raised when
+someone reads that tensor.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import re
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from google.protobuf.message import DecodeError
+
+from sm_explorer._proto import checkpoint_pb2, objects_pb2
+from sm_explorer.core import dtypes
+from sm_explorer.core.checksum import extend, unmask
+from sm_explorer.core.slices import assemble, decode_slice_key
+from sm_explorer.core.table import read_table, read_varint
+from sm_explorer.errors import (
+    ChecksumError,
+    FormatError,
+    LimitError,
+    SavedModelError,
+    UnsupportedError,
+    ValueUnavailableError,
+)
+
+__all__ = ["Checkpoint", "Entry", "OBJECT_GRAPH_KEY", "find_checkpoint"]
+
+OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
+MAX_SHARDS = 1 << 20
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What the index says about one tensor. ``problem`` is set if the entry is bad."""
+
+    key: str
+    dtype: int
+    shape: tuple[int, ...]
+    shard: int
+    offset: int
+    size: int
+    crc: int
+    slices: tuple[tuple[tuple[int, int | None], ...], ...] = ()
+    problem: str | None = None
+
+    @property
+    def dtype_name(self) -> str:
+        return dtypes.dtype_name(self.dtype)
+
+    @property
+    def num_elements(self) -> int:
+        return int(np.prod(self.shape, dtype=object)) if self.shape else 1
+
+    @property
+    def partitioned(self) -> bool:
+        return bool(self.slices)
+
+
+def _entry(key: str, value: bytes, num_shards: int) -> Entry:
+    proto = checkpoint_pb2.BundleEntryProto()
+    try:
+        proto.ParseFromString(value)
+    except DecodeError:
+        return Entry(key, 0, (), 0, 0, 0, 0, problem="its index entry does not decode")
+    shape = tuple(d.size for d in proto.shape.dim)
+    slices = tuple(
+        tuple((e.start, e.length if e.HasField("length") else None) for e in s.extent)
+        for s in proto.slices
+    )
+    problem = None
+    if proto.shape.unknown_rank or any(d < 0 for d in shape):
+        problem = f"its index entry has an invalid shape {list(shape)}"
+    elif not 0 <= proto.shard_id < num_shards:
+        problem = f"its index entry names shard {proto.shard_id} of {num_shards}"
+    elif proto.offset < 0 or proto.size < 0:
+        problem = "its index entry has a negative offset or size"
+    return Entry(
+        key, proto.dtype, shape, proto.shard_id, proto.offset, proto.size, proto.crc32c,
+        slices, problem,
+    )
+
+
+class Checkpoint:
+    """A tensor-bundle checkpoint: its header, its entries, and lazy reads."""
+
+    def __init__(self, prefix: Path) -> None:
+        self.prefix = prefix
+        self.index_path = Path(f"{prefix}.index")
+        records = read_table(self.index_path)
+        if not records or records[0][0] != b"":
+            raise FormatError("has no header entry (the empty key)", self.index_path)
+        header = checkpoint_pb2.BundleHeaderProto()
+        try:
+            header.ParseFromString(records[0][1])
+        except DecodeError:
+            raise FormatError("its header does not decode", self.index_path) from None
+        if not 1 <= header.num_shards <= MAX_SHARDS:
+            raise FormatError(f"its header claims {header.num_shards} shards", self.index_path)
+        if header.endianness not in (0, 1):
+            raise FormatError(f"its header has endianness {header.endianness}", self.index_path)
+        self.num_shards = header.num_shards
+        self.big_endian = header.endianness == 1
+        self.version = (header.version.producer, header.version.min_consumer)
+        self.entries: dict[str, Entry] = {}
+        # Pieces of partitioned variables: name -> {extents: raw key}.
+        self.pieces: dict[str, dict[tuple, bytes]] = {}
+        self._raw: dict[bytes, Entry] = {}
+        for raw_key, value in records[1:]:
+            if raw_key.startswith(b"\x00"):
+                decoded = decode_slice_key(raw_key)
+                if decoded is not None:
+                    self.pieces.setdefault(decoded[0], {})[decoded[1]] = raw_key
+                    self._raw[raw_key] = _entry(decoded[0], value, self.num_shards)
+                continue
+            key = raw_key.decode("utf-8", "backslashreplace")
+            self.entries[key] = _entry(key, value, self.num_shards)
+        self._maps: dict[int, mmap.mmap | bytes] = {}
+
+    # ---- files ----
+
+    def shard_path(self, shard: int) -> Path:
+        return Path(f"{self.prefix}.data-{shard:05d}-of-{self.num_shards:05d}")
+
+    def shard_paths(self) -> list[Path]:
+        return [self.shard_path(i) for i in range(self.num_shards)]
+
+    def missing_shards(self) -> list[Path]:
+        return [p for p in self.shard_paths() if not p.is_file()]
+
+    def _map(self, shard: int, key: str) -> mmap.mmap | bytes:
+        if shard not in self._maps:
+            path = self.shard_path(shard)
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except FileNotFoundError:
+                raise ValueUnavailableError(
+                    f"the weights of {key!r} are in {path.name}, which is missing", path
+                ) from None
+            try:
+                size = os.fstat(fd).st_size
+                self._maps[shard] = mmap.mmap(fd, 0, access=mmap.ACCESS_READ) if size else b""
+            finally:
+                os.close(fd)
+        return self._maps[shard]
+
+    # ---- values ----
+
+    def entry(self, key: str) -> Entry:
+        try:
+            return self.entries[key]
+        except KeyError:
+            raise ValueUnavailableError(
+                f"the checkpoint has no tensor {key!r}", self.index_path
+            ) from None
+
+    def read(self, key: str) -> np.ndarray:
+        """The value of ``key``: a read-only array backed by the mapped shard
+        (a partitioned variable is assembled from its slices into a new array)."""
+        entry = self.entry(key)
+        if entry.partitioned and not entry.problem:
+            dt = dtypes.numpy_dtype(entry.dtype)
+            if dt is None:
+                raise UnsupportedError(f"{key!r} has dtype {entry.dtype_name}", self.index_path)
+            return assemble(
+                key, entry.shape, dt, entry.slices, self.pieces.get(key, {}),
+                lambda raw: self._read_entry(self._raw[raw]), str(self.index_path),
+            )
+        return self._read_entry(entry)
+
+    def _read_entry(self, entry: Entry) -> np.ndarray:
+        key = entry.key
+        path = self.shard_path(entry.shard)
+        if entry.problem:
+            raise FormatError(f"cannot read {key!r}: {entry.problem}", self.index_path)
+        dt = dtypes.numpy_dtype(entry.dtype)
+        if dt is None:
+            raise UnsupportedError(
+                f"{key!r} has dtype {entry.dtype_name}, which has no array value", path
+            )
+        buf = self._map(entry.shard, key)
+        end = entry.offset + entry.size
+        if end > len(buf):
+            raise FormatError(
+                f"{key!r} claims bytes {entry.offset}..{end} but the file has {len(buf)}", path
+            )
+        view = memoryview(buf)[entry.offset : end]
+        if dt.kind == "O":
+            value = _strings(view, entry, path)
+        else:
+            if entry.num_elements * dt.itemsize != entry.size:
+                raise FormatError(
+                    f"{key!r} has {entry.size} bytes but shape {list(entry.shape)} of "
+                    f"{entry.dtype_name} needs {entry.num_elements * dt.itemsize}", path,
+                )
+            if extend(0, view) != unmask(entry.crc):
+                raise ChecksumError(f"the checksum of {key!r} does not match its bytes", path)
+            value = np.frombuffer(view, dtype=dt).reshape(entry.shape)
+            if self.big_endian and dt.itemsize > 1:
+                value = value.byteswap()
+        return value
+
+    def object_graph(self) -> objects_pb2.TrackableObjectGraph | None:
+        """The object graph stored beside the variables (TF2), if any and readable."""
+        if OBJECT_GRAPH_KEY not in self.entries:
+            return None
+        try:
+            raw = self.read(OBJECT_GRAPH_KEY)
+        except SavedModelError:
+            return None
+        graph = objects_pb2.TrackableObjectGraph()
+        try:
+            graph.ParseFromString(bytes(raw.reshape(-1)[0]) if raw.size else b"")
+        except DecodeError:
+            return None
+        return graph
+
+
+def _strings(view: memoryview, entry: Entry, path: Path) -> np.ndarray:
+    """Decode a string tensor: varint lengths, a masked CRC of them, then the bytes."""
+    n = entry.num_elements
+    data = bytes(view)
+    if n > len(data):  # every element needs at least one length byte
+        raise LimitError(f"{entry.key!r} claims {n} strings in {len(data)} bytes", path)
+    lengths = []
+    crc = pos = 0
+    for _ in range(n):
+        length, pos = read_varint(data, pos, len(data), path, f"the lengths of {entry.key!r}")
+        lengths.append(length)
+        fmt = "<I" if length <= 0xFFFFFFFF else "<Q"
+        crc = extend(crc, struct.pack(fmt, length))
+    if pos + 4 > len(data):
+        raise FormatError(f"{entry.key!r} ends inside its length checksum", path)
+    (stored_lengths_crc,) = struct.unpack_from("<I", data, pos)
+    if unmask(stored_lengths_crc) != crc:
+        raise ChecksumError(f"the length checksum of {entry.key!r} does not match", path)
+    crc = extend(crc, data[pos : pos + 4])
+    pos += 4
+    if pos + sum(lengths) != len(data):
+        raise FormatError(f"the string lengths of {entry.key!r} do not add up to its size", path)
+    out = np.empty(n, dtype=object)
+    for i, length in enumerate(lengths):
+        out[i] = data[pos : pos + length]
+        pos += length
+    crc = extend(crc, data[pos - sum(lengths) : pos])
+    if crc != unmask(entry.crc):
+        raise ChecksumError(f"the checksum of {entry.key!r} does not match its bytes", path)
+    return out.reshape(entry.shape)
+
+
+_V1_NAMES = re.compile(r"^variables(-\d{5}-of-\d{5})?$")
+
+
+def find_checkpoint(variables_dir: Path) -> Path | None:
+    """The bundle prefix inside ``variables/`` (None if there is no V2 index).
+
+    Raises UnsupportedError for the legacy V1 (TensorSlice) format, which has
+    data files but no ``.index``.
+    """
+    prefix = variables_dir / "variables"
+    if Path(f"{prefix}.index").is_file():
+        return prefix
+    if variables_dir.is_dir() and any(_V1_NAMES.match(p.name) for p in variables_dir.iterdir()):
+        raise UnsupportedError(
+            "holds a legacy V1 (TensorSlice) checkpoint from TensorFlow < 0.12; "
+            "only the V2 tensor-bundle format is read", variables_dir,
+        )
+    return None

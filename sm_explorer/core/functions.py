@@ -1,0 +1,113 @@
+"""Functions and signatures as they are described in a SavedModel.
+
+A ``ConcreteFunction`` is one traced graph function (a FunctionDef in the
+library) with its structured inputs and outputs. A ``Signature`` is a
+SignatureDef: named input and output tensors, found in TF1 and TF2 models
+alike; in TF2 it also points at the concrete function that implements it.
+Calling either needs the execution engine.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sm_explorer._proto import objects_pb2, saved_model_pb2
+from sm_explorer.core import specs
+from sm_explorer.core.specs import TensorSpec
+from sm_explorer.errors import NotImplementedYetError
+
+if TYPE_CHECKING:
+    from sm_explorer.core.model import SavedModel
+
+__all__ = ["ConcreteFunction", "Signature"]
+
+
+def _not_yet(what: str) -> NotImplementedYetError:
+    return NotImplementedYetError(
+        f"calling {what} needs the execution engine, which is not available in this version"
+    )
+
+
+class ConcreteFunction:
+    """One traced function: its FunctionDef name, input signature and outputs."""
+
+    def __init__(self, model: SavedModel, name: str, proto: objects_pb2.SavedConcreteFunction | None) -> None:
+        self._model = model
+        self.name = name
+        self.bound_inputs: list[int] = list(proto.bound_inputs) if proto else []
+        self.structured_input_signature: Any = (
+            specs.decode(proto.canonicalized_input_signature) if proto else None
+        )
+        self.structured_outputs: Any = specs.decode(proto.output_signature) if proto else None
+
+    @property
+    def inputs(self) -> list[TensorSpec]:
+        """The tensor inputs in call order (captured values are not listed)."""
+        return [s for s in specs.flatten(self.structured_input_signature) if isinstance(s, TensorSpec)]
+
+    @property
+    def outputs(self) -> list[TensorSpec]:
+        return [s for s in specs.flatten(self.structured_outputs) if isinstance(s, TensorSpec)]
+
+    @property
+    def function_def(self) -> Any:
+        """The FunctionDef proto of this function's body (None if missing)."""
+        return self._model.functions.get(self.name)
+
+    @property
+    def captured(self) -> list[Any]:
+        """The objects (variables, resources, constants) this function captures."""
+        return [self._model.object_by_id(i) for i in self.bound_inputs]
+
+    def signature_text(self) -> str:
+        """A one-line, Python-like description of how to call this function."""
+        sig = self.structured_input_signature
+        args, kwargs = (sig if isinstance(sig, tuple) and len(sig) == 2 else ((), {}))
+        parts = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in (kwargs or {}).items()]
+        return f"({', '.join(parts)})"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise _not_yet(f"function {self.name}")
+
+    def __repr__(self) -> str:
+        return f"<sm_explorer.ConcreteFunction {self.name}{self.signature_text()}>"
+
+
+class Signature:
+    """A SignatureDef: named inputs and outputs (and, for TF2, its function)."""
+
+    def __init__(self, model: SavedModel, key: str, proto: saved_model_pb2.SignatureDef) -> None:
+        self._model = model
+        self.key = key
+        self.method_name = proto.method_name
+        self.inputs: dict[str, TensorSpec] = {
+            k: specs.from_tensor_info(v) for k, v in sorted(proto.inputs.items())
+        }
+        self.outputs: dict[str, TensorSpec] = {
+            k: specs.from_tensor_info(v) for k, v in sorted(proto.outputs.items())
+        }
+        self.defaults = dict(proto.defaults)
+        self.concrete_function: ConcreteFunction | None = None
+
+    @property
+    def structured_input_signature(self) -> tuple[tuple[()], dict[str, TensorSpec]]:
+        return (), {k: TensorSpec(s.dtype, s.shape, k) for k, s in self.inputs.items()}
+
+    @property
+    def structured_outputs(self) -> dict[str, TensorSpec]:
+        return {k: TensorSpec(s.dtype, s.shape, k) for k, s in self.outputs.items()}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "method_name": self.method_name,
+            "inputs": {k: v.to_json() for k, v in self.inputs.items()},
+            "outputs": {k: v.to_json() for k, v in self.outputs.items()},
+        }
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise _not_yet(f"signature {self.key!r}")
+
+    def __repr__(self) -> str:
+        ins = ", ".join(f"{k}: {v.dtype}{list(v.shape) if v.shape is not None else ''}" for k, v in self.inputs.items())
+        outs = ", ".join(self.outputs)
+        return f"<sm_explorer.Signature {self.key!r} ({ins}) -> {outs}>"

@@ -1,0 +1,124 @@
+"""Reader for the sorted-table format of ``variables.index``.
+
+The file is a LevelDB-style table: data blocks of prefix-compressed key/value
+entries with restart points, an index block pointing at the data blocks, and a
+48-byte footer ending in a magic number. Each block is followed by a one-byte
+compression type (0 = none, 1 = Snappy) and a masked CRC32C of the block and
+that byte. Every length and offset is checked against the file before use.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from pathlib import Path
+
+from sm_explorer.core.checksum import crc32c, extend, unmask
+from sm_explorer.errors import ChecksumError, FormatError
+
+__all__ = ["read_table", "read_varint"]
+
+MAGIC = 0xDB4775248B80FB57
+FOOTER_SIZE = 48
+TRAILER_SIZE = 5
+# Snappy cannot expand data more than this (a 3-byte copy makes 64 bytes).
+MAX_SNAPPY_RATIO = 32
+
+
+def read_varint(buf: bytes, pos: int, end: int, path: Path | str, what: str) -> tuple[int, int]:
+    """Decode a little-endian base-128 varint at ``pos``; return (value, next pos)."""
+    value = shift = 0
+    while True:
+        if pos >= end or shift > 63:
+            raise FormatError(f"bad varint in {what} at byte {pos}", path)
+        byte = buf[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, pos
+        shift += 7
+
+
+def _handle(buf: bytes, pos: int, end: int, path: Path | str, what: str) -> tuple[int, int, int]:
+    offset, pos = read_varint(buf, pos, end, path, what)
+    size, pos = read_varint(buf, pos, end, path, what)
+    return offset, size, pos
+
+
+def _snappy(data: bytes, path: Path | str) -> bytes:
+    import cramjam
+
+    claimed, _ = read_varint(data, 0, min(len(data), 10), path, "a Snappy block header")
+    if claimed > MAX_SNAPPY_RATIO * len(data) + 64:
+        raise FormatError(
+            f"a Snappy block claims {claimed} bytes from {len(data)} compressed bytes", path
+        )
+    try:
+        out = bytes(cramjam.snappy.decompress_raw(data))
+    except Exception as exc:  # cramjam raises its own DecompressionError
+        raise FormatError(f"a Snappy block does not decompress ({exc})", path) from None
+    if len(out) != claimed:
+        raise FormatError("a Snappy block decompresses to the wrong size", path)
+    return out
+
+
+def _block(buf: bytes, limit: int, offset: int, size: int, path: Path | str, what: str) -> bytes:
+    """The contents of the block at ``offset``, checked, and decompressed."""
+    end = offset + size
+    if end + TRAILER_SIZE > limit:
+        raise FormatError(f"{what} at bytes {offset}..{end} lies outside the file", path)
+    contents = buf[offset:end]
+    kind = buf[end]
+    (stored,) = struct.unpack_from("<I", buf, end + 1)
+    if extend(crc32c(contents), bytes([kind])) != unmask(stored):
+        raise ChecksumError(f"the checksum of {what} at byte {offset} does not match", path)
+    if kind == 0:
+        return contents
+    if kind == 1:
+        return _snappy(contents, path)
+    raise FormatError(f"{what} has unknown compression type {kind}", path)
+
+
+def _entries(block: bytes, path: Path | str, what: str) -> Iterator[tuple[bytes, bytes]]:
+    if len(block) < 4:
+        raise FormatError(f"{what} is too short to hold its restart count", path)
+    (num_restarts,) = struct.unpack_from("<I", block, len(block) - 4)
+    limit = len(block) - 4 - 4 * num_restarts
+    if limit < 0:
+        raise FormatError(f"{what} claims {num_restarts} restart points, more than fit", path)
+    pos, key = 0, b""
+    while pos < limit:
+        shared, pos = read_varint(block, pos, limit, path, what)
+        unshared, pos = read_varint(block, pos, limit, path, what)
+        value_len, pos = read_varint(block, pos, limit, path, what)
+        if shared > len(key) or pos + unshared + value_len > limit:
+            raise FormatError(f"an entry of {what} runs past its end", path)
+        key = key[:shared] + block[pos : pos + unshared]
+        pos += unshared
+        yield key, block[pos : pos + value_len]
+        pos += value_len
+
+
+def read_table(path: Path) -> list[tuple[bytes, bytes]]:
+    """Return every (key, value) of the table file at ``path``, in key order."""
+    buf = path.read_bytes()
+    if len(buf) < FOOTER_SIZE:
+        raise FormatError(f"is {len(buf)} bytes, too short for a table footer", path)
+    footer_at = len(buf) - FOOTER_SIZE
+    (magic,) = struct.unpack_from("<Q", buf, len(buf) - 8)
+    if magic != MAGIC:
+        raise FormatError("has no table magic number at its end (not a checkpoint index)", path)
+    _, _, pos = _handle(buf, footer_at, len(buf) - 8, path, "the footer")
+    index_offset, index_size, _ = _handle(buf, pos, len(buf) - 8, path, "the footer")
+    index = _block(buf, footer_at, index_offset, index_size, path, "the index block")
+    out: list[tuple[bytes, bytes]] = []
+    last_key: bytes | None = None
+    for _, handle in _entries(index, path, "the index block"):
+        offset, size, _ = _handle(handle, 0, len(handle), path, "a block handle")
+        block = _block(buf, footer_at, offset, size, path, "a data block")
+        for key, value in _entries(block, path, "a data block"):
+            if last_key is not None and key <= last_key:
+                raise FormatError("keys are not in sorted order", path)
+            last_key = key
+            out.append((key, value))
+    return out

@@ -1,0 +1,1 @@
+"""Rendering: turning core data into text, tables and pictures."""
