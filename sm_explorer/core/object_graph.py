@@ -121,7 +121,7 @@ def _build_tf2(model: SavedModel) -> None:
         if kind == "variable":
             v = node.variable
             obj = Variable(
-                model, node_id, path, name=v.name or path, dtype=dtypes.dtype_name(v.dtype),
+                model, node_id, path, name=_tensor_name(v.name or path), dtype=dtypes.dtype_name(v.dtype),
                 shape=shape_of(v.shape), trainable=v.trainable, checkpoint_key=keys.get(node_id),
                 device=v.device,
             )
@@ -217,3 +217,8 @@ def _build_tf1(model: SavedModel) -> None:
                 device=node.device if node is not None else "",
             )
         )
+
+
+def _tensor_name(name: str) -> str:
+    """TF names a restored variable after its value tensor: "kernel" -> "kernel:0"."""
+    return name if name.rpartition(":")[2].isdigit() else f"{name}:0"
