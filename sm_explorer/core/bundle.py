@@ -12,25 +12,27 @@ someone reads that tensor.
 
 from __future__ import annotations
 
+import math
 import mmap
 import os
 import re
-import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 from google.protobuf.message import DecodeError
 
 from sm_explorer._proto import checkpoint_pb2, objects_pb2
 from sm_explorer.core import dtypes
-from sm_explorer.core.checksum import extend, unmask
-from sm_explorer.core.slices import assemble, decode_slice_key
-from sm_explorer.core.table import read_table, read_varint
+from sm_explorer.core.slices import decode_slice_key
+from sm_explorer.core.strings import string_elements
+from sm_explorer.core.table import read_table
+
+if TYPE_CHECKING:
+    import numpy as np
+
 from sm_explorer.errors import (
-    ChecksumError,
     FormatError,
-    LimitError,
     SavedModelError,
     UnsupportedError,
     ValueUnavailableError,
@@ -62,7 +64,7 @@ class Entry:
 
     @property
     def num_elements(self) -> int:
-        return int(np.prod(self.shape, dtype=object)) if self.shape else 1
+        return math.prod(self.shape)
 
     @property
     def partitioned(self) -> bool:
@@ -171,6 +173,8 @@ class Checkpoint:
         (a partitioned variable is assembled from its slices into a new array)."""
         entry = self.entry(key)
         if entry.partitioned and not entry.problem:
+            from sm_explorer.core.values import assemble  # NumPy only when values are read
+
             dt = dtypes.numpy_dtype(entry.dtype)
             if dt is None:
                 raise UnsupportedError(f"{key!r} has dtype {entry.dtype_name}", self.index_path)
@@ -196,68 +200,29 @@ class Checkpoint:
             raise FormatError(
                 f"{key!r} claims bytes {entry.offset}..{end} but the file has {len(buf)}", path
             )
-        view = memoryview(buf)[entry.offset : end]
-        if dt.kind == "O":
-            value = _strings(view, entry, path)
-        else:
-            if entry.num_elements * dt.itemsize != entry.size:
-                raise FormatError(
-                    f"{key!r} has {entry.size} bytes but shape {list(entry.shape)} of "
-                    f"{entry.dtype_name} needs {entry.num_elements * dt.itemsize}", path,
-                )
-            if extend(0, view) != unmask(entry.crc):
-                raise ChecksumError(f"the checksum of {key!r} does not match its bytes", path)
-            value = np.frombuffer(view, dtype=dt).reshape(entry.shape)
-            if self.big_endian and dt.itemsize > 1:
-                value = value.byteswap()
-        return value
+        from sm_explorer.core.values import decode  # NumPy only when values are read
+
+        return decode(memoryview(buf)[entry.offset : end], entry, dt, self.big_endian, path)
 
     def object_graph(self) -> objects_pb2.TrackableObjectGraph | None:
         """The object graph stored beside the variables (TF2), if any and readable."""
-        if OBJECT_GRAPH_KEY not in self.entries:
+        entry = self.entries.get(OBJECT_GRAPH_KEY)
+        if entry is None or entry.problem or entry.dtype != 7 or entry.num_elements != 1:
             return None
         try:
-            raw = self.read(OBJECT_GRAPH_KEY)
+            buf = self._map(entry.shard, entry.key)
+            if entry.offset + entry.size > len(buf):
+                return None
+            view = memoryview(buf)[entry.offset : entry.offset + entry.size]
+            (raw,) = string_elements(view, entry, self.shard_path(entry.shard))
         except SavedModelError:
             return None
         graph = objects_pb2.TrackableObjectGraph()
         try:
-            graph.ParseFromString(bytes(raw.reshape(-1)[0]) if raw.size else b"")
+            graph.ParseFromString(raw)
         except DecodeError:
             return None
         return graph
-
-
-def _strings(view: memoryview, entry: Entry, path: Path) -> np.ndarray:
-    """Decode a string tensor: varint lengths, a masked CRC of them, then the bytes."""
-    n = entry.num_elements
-    data = bytes(view)
-    if n > len(data):  # every element needs at least one length byte
-        raise LimitError(f"{entry.key!r} claims {n} strings in {len(data)} bytes", path)
-    lengths = []
-    crc = pos = 0
-    for _ in range(n):
-        length, pos = read_varint(data, pos, len(data), path, f"the lengths of {entry.key!r}")
-        lengths.append(length)
-        fmt = "<I" if length <= 0xFFFFFFFF else "<Q"
-        crc = extend(crc, struct.pack(fmt, length))
-    if pos + 4 > len(data):
-        raise FormatError(f"{entry.key!r} ends inside its length checksum", path)
-    (stored_lengths_crc,) = struct.unpack_from("<I", data, pos)
-    if unmask(stored_lengths_crc) != crc:
-        raise ChecksumError(f"the length checksum of {entry.key!r} does not match", path)
-    crc = extend(crc, data[pos : pos + 4])
-    pos += 4
-    if pos + sum(lengths) != len(data):
-        raise FormatError(f"the string lengths of {entry.key!r} do not add up to its size", path)
-    out = np.empty(n, dtype=object)
-    for i, length in enumerate(lengths):
-        out[i] = data[pos : pos + length]
-        pos += length
-    crc = extend(crc, data[pos - sum(lengths) : pos])
-    if crc != unmask(entry.crc):
-        raise ChecksumError(f"the checksum of {entry.key!r} does not match its bytes", path)
-    return out.reshape(entry.shape)
 
 
 _V1_NAMES = re.compile(r"^variables(-\d{5}-of-\d{5})?$")

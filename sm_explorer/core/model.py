@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from google.protobuf.message import DecodeError
 
 from sm_explorer._proto import fingerprint_pb2, graph_pb2, saved_model_pb2
@@ -21,8 +20,10 @@ from sm_explorer.core.bundle import Checkpoint, find_checkpoint
 from sm_explorer.core.files import ModelFiles, inside
 from sm_explorer.core.functions import Signature
 from sm_explorer.core.objects import Trackable, Variable
-from sm_explorer.core.tensors import to_numpy
 from sm_explorer.errors import SavedModelError, ValueUnavailableError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["SavedModel", "INIT_OP_KEY"]
 
@@ -168,6 +169,8 @@ class SavedModel:
         node = self.nodes_by_name.get(operation)
         if node is None or "value" not in node.attr:
             raise ValueUnavailableError(f"constant {operation!r} is not in the graph", self.files.proto_path)
+        from sm_explorer.core.tensors import to_numpy
+
         return to_numpy(node.attr["value"].tensor, f"constant {operation!r}")
 
     def variable_metadata(self) -> dict[str, dict[str, Any]]:

@@ -28,7 +28,7 @@ from sm_explorer.core.objects import (
     UserObject,
     Variable,
 )
-from sm_explorer.core.tensors import shape_of
+from sm_explorer.core.shapes import shape_of
 
 if TYPE_CHECKING:
     from sm_explorer.core.model import SavedModel

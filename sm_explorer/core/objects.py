@@ -8,15 +8,16 @@ second, so cyclic graphs need no recursion.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-import numpy as np
-
 from sm_explorer.errors import NotImplementedYetError
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from sm_explorer.core.functions import ConcreteFunction
     from sm_explorer.core.model import SavedModel
 
@@ -182,7 +183,7 @@ class Variable(Trackable):
     def size(self) -> int | None:
         if self.shape is None or any(d is None for d in self.shape):
             return None
-        return int(np.prod(self.shape, dtype=np.int64)) if self.shape else 1
+        return math.prod(self.shape)  # type: ignore[arg-type]
 
     def __repr__(self) -> str:
         shape = "<unknown>" if self.shape is None else tuple(self.shape)

@@ -1,4 +1,4 @@
-"""Partitioned variables: decoding slice keys and assembling the full value.
+"""Partitioned variables: decoding the keys their slices are stored under.
 
 A partitioned variable's index entry lists its slices; each slice is stored
 under its own key, which spells (name, extents) in TensorFlow's "ordered
@@ -8,13 +8,7 @@ a signed start and length per dim (length -1 meaning "the whole dim").
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import numpy as np
-
-from sm_explorer.errors import FormatError
-
-__all__ = ["decode_slice_key", "assemble"]
+__all__ = ["decode_slice_key", "Extent"]
 
 Extent = tuple[int, int | None]
 
@@ -95,44 +89,3 @@ def decode_slice_key(key: bytes) -> tuple[str, tuple[Extent, ...]] | None:
         return name.decode("utf-8", "backslashreplace"), tuple(extents)
     except ValueError:
         return None
-
-
-def _normal(extents: tuple[Extent, ...], shape: tuple[int, ...]) -> tuple[tuple[int, int], ...]:
-    return tuple(
-        (start if length is not None else 0, length if length is not None else dim)
-        for (start, length), dim in zip(extents, shape)
-    )
-
-
-def assemble(
-    name: str,
-    shape: tuple[int, ...],
-    dtype: np.dtype,
-    slices: tuple[tuple[Extent, ...], ...],
-    pieces: dict[tuple[Extent, ...], bytes],
-    read_piece: Callable[[bytes], np.ndarray],
-    path: str,
-) -> np.ndarray:
-    """Copy every slice into a full array; the slices must tile it exactly."""
-    keys = {_normal(ext, shape): key for ext, key in pieces.items() if len(ext) == len(shape)}
-    total = 0
-    regions = []
-    for extents in slices:
-        norm = _normal(extents, shape)
-        if len(norm) != len(shape) or any(s < 0 or n < 0 or s + n > d for (s, n), d in zip(norm, shape)):
-            raise FormatError(f"{name!r} has a slice outside its shape {list(shape)}", path)
-        if norm not in keys:
-            raise FormatError(f"{name!r} lists a slice {list(norm)} that is not in the index", path)
-        regions.append((norm, keys[norm]))
-        total += int(np.prod([n for _, n in norm], dtype=object))
-    full = int(np.prod(shape, dtype=object)) if shape else 1
-    if total != full:
-        raise FormatError(f"the slices of {name!r} cover {total} of its {full} elements", path)
-    out = np.empty(shape, dtype=dtype)
-    for norm, key in regions:
-        piece = read_piece(key)
-        want = tuple(n for _, n in norm)
-        if piece.shape != want:
-            raise FormatError(f"a slice of {name!r} has shape {list(piece.shape)}, not {list(want)}", path)
-        out[tuple(slice(s, s + n) for s, n in norm)] = piece
-    return out

@@ -12,7 +12,7 @@ from typing import Any
 
 from sm_explorer._proto import objects_pb2, saved_model_pb2
 from sm_explorer.core import dtypes
-from sm_explorer.core.tensors import Shape, shape_of, to_numpy
+from sm_explorer.core.shapes import Shape, shape_of
 
 __all__ = ["TensorSpec", "TypeSpec", "decode", "from_tensor_info", "flatten"]
 
@@ -95,6 +95,8 @@ def decode(value: objects_pb2.StructuredValue) -> Any:
             return cls(*(v for _, v in pairs))
         return dict(pairs)
     if kind in ("tensor_value", "numpy_value"):
+        from sm_explorer.core.tensors import to_numpy  # NumPy only when a constant is decoded
+
         return to_numpy(getattr(value, kind), "a constant in a function signature")
     return None
 

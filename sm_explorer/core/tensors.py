@@ -11,19 +11,12 @@ import numpy as np
 
 from sm_explorer._proto import types_pb2
 from sm_explorer.core import dtypes
+from sm_explorer.core.shapes import shape_of
 from sm_explorer.errors import FormatError, LimitError, UnsupportedError
 
-__all__ = ["shape_of", "to_numpy", "Shape", "DEFAULT_MAX_ELEMENTS"]
+__all__ = ["to_numpy", "DEFAULT_MAX_ELEMENTS"]
 
-Shape = tuple[int | None, ...] | None
 DEFAULT_MAX_ELEMENTS = 1 << 26  # 64 M elements made from a few bytes is already absurd
-
-
-def shape_of(proto: types_pb2.TensorShapeProto) -> Shape:
-    """A shape as a tuple (None for an unknown dim), or None for unknown rank."""
-    if proto.unknown_rank:
-        return None
-    return tuple(d.size if d.size >= 0 else None for d in proto.dim)
 
 
 def _known_shape(proto: types_pb2.TensorProto, where: str) -> tuple[int, ...]:
