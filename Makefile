@@ -32,7 +32,7 @@ test: setup
 	$(PY) -m pytest -q
 
 demo: setup
-	$(VENV)/bin/sm-explorer show examples/seed_module
+	$(VENV)/bin/sm-explorer show sm_explorer/examples/keras3_export
 
 protos: $(STAMP)
 	$(PY) tools/gen_protos.py
