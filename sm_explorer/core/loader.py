@@ -12,10 +12,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from sm_explorer.core.files import locate, parse_saved_model
-from sm_explorer.core.functions import Signature
 from sm_explorer.core.model import SavedModel
-from sm_explorer.core.objects import UserObject, Variable
-from sm_explorer.errors import NotImplementedYetError, TagsNotFoundError
+from sm_explorer.core.root import Loaded
+from sm_explorer.errors import TagsNotFoundError
 
 __all__ = ["load", "open_saved_model", "Loaded", "select_meta_graph"]
 
@@ -50,70 +49,12 @@ def open_saved_model(export_dir: str | os.PathLike[str], tags: str | Iterable[st
     return SavedModel(files, proto, select_meta_graph(proto, tags, files.proto_path))
 
 
-class Loaded(UserObject):
-    """The object ``load`` returns: the root object, plus what TF adds to it."""
-
-    def __init__(self, model: SavedModel) -> None:
-        root = model.root
-        super().__init__(model, 0 if root is not None else None, "", getattr(root, "identifier", ""))
-        if root is not None:
-            self._children = root._children
-            model.objects[0] = self
-            _repoint(model, root, self)
-        self.signatures: dict[str, Signature] = model.signatures
-        self.tensorflow_version = model.tensorflow_version
-        self.tensorflow_git_version = model.tensorflow_git_version
-
-    @property
-    def saved_model(self) -> SavedModel:
-        """The on-disk anatomy: protos, checkpoint, files (sm_explorer only)."""
-        assert self._model is not None
-        return self._model
-
-    @property
-    def variables(self) -> tuple[Variable, ...]:
-        if self.saved_model.kind == "tf1":
-            return tuple(self.saved_model.variables)
-        return super().variables
-
-    @property
-    def trainable_variables(self) -> tuple[Variable, ...]:
-        if self.saved_model.kind == "tf1":
-            return tuple(v for v in self.saved_model.variables if v.trainable)
-        return super().trainable_variables
-
-    @property
-    def graph_def(self) -> Any:
-        return self.saved_model.graph_def
-
-    def prune(self, feeds: Any, fetches: Any) -> Any:
-        raise NotImplementedYetError("pruning is not available in this version")
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        call = self._children.get("__call__")
-        if call is None:
-            raise TypeError("this SavedModel's root object is not callable (it has no __call__)")
-        return call(*args, **kwargs)
-
-    def __repr__(self) -> str:
-        model = self.saved_model
-        return (
-            f"<sm_explorer.Loaded {model.kind} {str(model.files.root)!r} tags={model.tags} "
-            f"signatures={list(self.signatures)} variables={len(model.variables)}>"
-        )
-
-
-def _repoint(model: SavedModel, old: Any, new: Any) -> None:
-    for obj in model.objects:
-        for name, child in obj._children.items():
-            if child is old:
-                obj._children[name] = new
-
-
 def load(export_dir: str | os.PathLike[str], tags: str | Iterable[str] | None = None) -> Loaded:
     """Open a SavedModel like ``tf.saved_model.load(export_dir, tags)``.
 
     Raises ``ValueError`` (``TagsNotFoundError``) when ``tags`` match no
     MetaGraph, and other ``SavedModelError``s for missing or broken files.
     """
-    return Loaded(open_saved_model(export_dir, tags))
+    model = open_saved_model(export_dir, tags)
+    root = model.root
+    return root if isinstance(root, Loaded) else Loaded(model, None)

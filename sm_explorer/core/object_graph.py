@@ -28,6 +28,7 @@ from sm_explorer.core.objects import (
     UserObject,
     Variable,
 )
+from sm_explorer.core.root import Loaded
 from sm_explorer.core.shapes import shape_of
 
 if TYPE_CHECKING:
@@ -144,6 +145,8 @@ def _build_tf2(model: SavedModel) -> None:
         elif kind == "captured_tensor":
             c = node.captured_tensor
             obj = CapturedTensor(model, node_id, path, c.name, c.concrete_function)
+        elif node_id == 0:
+            obj = Loaded(model, node_id, path, node.user_object.identifier)
         else:
             obj = UserObject(model, node_id, path, node.user_object.identifier)
         objects.append(obj)
