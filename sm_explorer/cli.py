@@ -70,6 +70,21 @@ def cmd_vars(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_scan(args: argparse.Namespace) -> int:
+    from sm_explorer.core.summary import open_all
+    from sm_explorer.exec.safety import scan
+
+    denylist = [op.strip() for op in args.op_denylist.split(",") if op.strip()] if args.op_denylist else None
+    total = 0
+    for model in _pick(open_all(args.dir), args.tag_set):
+        findings = scan(model, denylist)
+        total += len(findings)
+        print(f"MetaGraph {model.tags}: {len(findings)} node(s) with risky ops")
+        for f in findings:
+            print(f"  {f.op:<20} {f.where}/{f.node}  ({f.reason})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sm-explorer", description="Look inside TensorFlow SavedModels (no TensorFlow needed)."
@@ -91,6 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
     var.add_argument("--npz", help="also write every numeric variable to this .npz file")
     var.add_argument("--overwrite", action="store_true", help="replace an existing --npz file")
     var.set_defaults(run=cmd_vars)
+
+    sc = sub.add_parser("scan", help="list where ops that touch files, print or run Python appear")
+    sc.add_argument("dir")
+    sc.add_argument("--tag-set")
+    sc.add_argument("--op-denylist", help="comma-separated ops to look for (default: every risky op)")
+    sc.set_defaults(run=cmd_scan)
     return parser
 
 
