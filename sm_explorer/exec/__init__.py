@@ -1,0 +1,1 @@
+"""Execution without TensorFlow: NumPy kernels, the interpreter, and safety rules."""

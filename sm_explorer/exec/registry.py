@@ -1,0 +1,87 @@
+"""The op registry: TensorFlow op name -> NumPy kernel.
+
+A kernel is a small function ``kernel(ctx, *inputs) -> output | tuple of outputs``.
+``inputs`` are the node's data inputs, already evaluated (NumPy arrays, or
+``Resource`` handles for resource inputs). ``ctx`` is an ``OpContext`` that
+gives the node's decoded attributes and the execution limits. Kernels never
+touch files, the network or global state: ops that would are refused by the
+interpreter before their kernel runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Kernel", "OpContext", "kernel", "lookup", "supported_ops", "KernelError"]
+
+Kernel = Callable[..., Any]
+
+_KERNELS: dict[str, Kernel] = {}
+
+
+class KernelError(Exception):
+    """A kernel found its inputs or attrs invalid (the interpreter adds the node name)."""
+
+
+@dataclass
+class OpContext:
+    """What a kernel may know about the node it runs for.
+
+    ``attrs`` holds decoded attr values: ``type`` attrs are NumPy dtypes,
+    ``shape`` attrs are tuples of int-or-None (or None for unknown rank),
+    ``tensor`` attrs are NumPy arrays, ``string`` attrs are ``str`` (decoded as
+    UTF-8, falling back to ``bytes``), ``func`` attrs are function names, and
+    ``list`` attrs are Python lists of those.
+    """
+
+    op: str
+    name: str = ""
+    attrs: dict[str, Any] = field(default_factory=dict)
+    num_outputs: int = 1
+    max_elements: int = 1 << 31  # the memory budget for ops that create big outputs
+
+    def attr(self, key: str, default: Any = None) -> Any:
+        return self.attrs.get(key, default)
+
+    def check_size(self, num_elements: int) -> None:
+        """Refuse to create an output larger than the execution budget."""
+        if num_elements < 0 or num_elements > self.max_elements:
+            raise KernelError(
+                f"{self.op} would create {num_elements} elements, over the limit of "
+                f"{self.max_elements} (raise max_elements to allow it)"
+            )
+
+
+def kernel(*ops: str) -> Callable[[Kernel], Kernel]:
+    """Register a function as the kernel for one or more op names."""
+
+    def register(fn: Kernel) -> Kernel:
+        for op in ops:
+            if op in _KERNELS:
+                raise RuntimeError(f"two kernels registered for {op}")
+            _KERNELS[op] = fn
+        return fn
+
+    return register
+
+
+def _load_all() -> None:
+    # Importing the kernel modules fills the registry.
+    from sm_explorer.exec import kernels  # noqa: F401
+
+
+def lookup(op: str) -> Kernel | None:
+    _load_all()
+    return _KERNELS.get(op)
+
+
+def supported_ops() -> list[str]:
+    _load_all()
+    return sorted(_KERNELS)
+
+
+def register_many(pairs: Iterable[tuple[str, Kernel]]) -> None:
+    for op, fn in pairs:
+        kernel(op)(fn)
