@@ -78,38 +78,86 @@ def _checkpoint_keys(model: SavedModel, paths: list[list[str] | None]) -> dict[i
     keys: dict[int, str] = {}
     stored = ckpt.object_graph() if ckpt is not None else None
     if stored is not None and stored.nodes:
-        matched = {0: 0}
-        queue = deque([0])
-        while queue:
-            saved_id = queue.popleft()
-            ckpt_node = stored.nodes[matched[saved_id]]
-            by_name = {r.local_name: r.node_id for r in ckpt_node.children}
-            for ref in graph.nodes[saved_id].children:
-                target = by_name.get(ref.local_name)
-                if (
-                    target is not None and 0 <= target < len(stored.nodes)
-                    and 0 <= ref.node_id < len(graph.nodes) and ref.node_id not in matched
-                ):
-                    matched[ref.node_id] = target
-                    queue.append(ref.node_id)
+        matched = _match(graph, stored)
         for saved_id, ckpt_id in matched.items():
             for attribute in stored.nodes[ckpt_id].attributes:
                 if attribute.name == VALUE_ATTRIBUTE:
                     keys[saved_id] = attribute.checkpoint_key
     entries = ckpt.entries if ckpt is not None else {}
+
+    def spell(path: list[str]) -> str:
+        return "/".join(escape_local_name(p) for p in path)
+
+    guesses: dict[int, str] = {}
     for node_id, path in enumerate(paths):
-        if node_id in keys or path is None:
-            continue
-        guess = "/".join(escape_local_name(p) for p in path) + "/.ATTRIBUTES/" + VALUE_ATTRIBUTE
-        if guess in entries or ckpt is None:
+        if path is not None:
+            guesses[node_id] = f"{spell(path)}/.ATTRIBUTES/{VALUE_ATTRIBUTE}"
+    for owner_id, node in enumerate(graph.nodes):  # optimizer slots: var/.OPTIMIZER_SLOT/opt/slot
+        for ref in node.slot_variables:
+            original = ref.original_variable_node_id
+            owner, var = paths[owner_id], paths[original] if 0 <= original < len(paths) else None
+            if owner is not None and var is not None:
+                guesses.setdefault(
+                    ref.slot_variable_node_id,
+                    f"{spell(var)}/.OPTIMIZER_SLOT/{spell(owner)}/{escape_local_name(ref.slot_name)}"
+                    f"/.ATTRIBUTES/{VALUE_ATTRIBUTE}",
+                )
+    for node_id, guess in guesses.items():
+        if node_id not in keys and (guess in entries or ckpt is None):
             keys[node_id] = guess
     return keys
+
+
+def _match(graph: objects_pb2.SavedObjectGraph, stored: objects_pb2.TrackableObjectGraph) -> dict[int, int]:
+    """Saved node id -> checkpoint node id, by child names from the roots, then
+    optimizer slot variables by (original variable, slot name)."""
+    matched = {0: 0}
+    queue = deque([0])
+    while queue:
+        saved_id = queue.popleft()
+        ckpt_node = stored.nodes[matched[saved_id]]
+        by_name = {r.local_name: r.node_id for r in ckpt_node.children}
+        for ref in graph.nodes[saved_id].children:
+            target = by_name.get(ref.local_name)
+            if (
+                target is not None and 0 <= target < len(stored.nodes)
+                and 0 <= ref.node_id < len(graph.nodes) and ref.node_id not in matched
+            ):
+                matched[ref.node_id] = target
+                queue.append(ref.node_id)
+    for saved_id, ckpt_id in list(matched.items()):
+        slots = {
+            (r.original_variable_node_id, r.slot_name): r.slot_variable_node_id
+            for r in stored.nodes[ckpt_id].slot_variables
+        }
+        for ref in graph.nodes[saved_id].slot_variables:
+            target = slots.get((matched.get(ref.original_variable_node_id, -1), ref.slot_name))
+            if target is not None and 0 <= target < len(stored.nodes) and 0 <= ref.slot_variable_node_id < len(
+                graph.nodes
+            ):
+                matched.setdefault(ref.slot_variable_node_id, target)
+    return matched
+
+
+def _slot_paths(graph: objects_pb2.SavedObjectGraph, paths: list[list[str] | None]) -> None:
+    """Name slot variables (reachable only through their optimizer) after
+    their optimizer, slot and variable: ``optimizer.momentum[dense.kernel]``."""
+    for owner_id, node in enumerate(graph.nodes):
+        owner = paths[owner_id]
+        for ref in node.slot_variables:
+            slot_id, original = ref.slot_variable_node_id, ref.original_variable_node_id
+            if owner is None or not 0 <= slot_id < len(paths) or paths[slot_id] is not None:
+                continue
+            var = paths[original] if 0 <= original < len(paths) else None
+            label = f"{ref.slot_name}[{'.'.join(var) if var else original}]"
+            paths[slot_id] = [*owner, label]
 
 
 def _build_tf2(model: SavedModel) -> None:
     graph = model.meta_graph.object_graph_def
     paths = _paths(graph)
     keys = _checkpoint_keys(model, paths)
+    _slot_paths(graph, paths)
     concrete = {
         name: ConcreteFunction(model, name, proto) for name, proto in graph.concrete_functions.items()
     }

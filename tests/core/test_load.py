@@ -181,3 +181,11 @@ def test_missing_and_non_model_folders(tmp_path):
 
 def test_keras2_metadata_is_reported():
     assert sm_explorer.load(fixture_model("keras2_saved")).saved_model.has_keras_metadata
+
+
+def test_optimizer_slot_variables_get_their_checkpoint_keys(corpus):
+    loaded = sm_explorer.load(corpus / "PARTIAL__succulent-saga__exported_model_saved_model")
+    slots = [v for v in loaded.saved_model.variables if "[" in v.object_path]
+    assert slots and all(".OPTIMIZER_SLOT/optimizer/momentum/" in v.checkpoint_key for v in slots)
+    entries = loaded.saved_model.checkpoint.entries
+    assert all(v.checkpoint_key in entries for v in loaded.saved_model.variables)

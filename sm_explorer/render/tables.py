@@ -1,0 +1,124 @@
+"""Variable tables as pandas DataFrames, with value statistics.
+
+Statistics read each variable once, in chunks, straight from the mapped
+checkpoint, so memory stays flat whatever the model's size. A variable whose
+value cannot be read keeps its row, with the reason in ``problem``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sm_explorer.core.summary import checkpoint_paths
+from sm_explorer.errors import SavedModelError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sm_explorer.core.model import SavedModel
+
+__all__ = ["variables_frame", "value_stats", "STAT_COLUMNS"]
+
+STAT_COLUMNS = ["min", "max", "mean", "std", "zero_fraction", "nan_count"]
+CHUNK = 1 << 22  # elements per step: bounded memory for float16 -> float64 upcasts
+
+
+def _real_numbers(dtype: np.dtype) -> bool:
+    """Ints, bools and real floats, including ml_dtypes' bfloat16 and float8 (kind "V")."""
+    if dtype.kind in "biuf":
+        return True
+    try:
+        return dtype.kind == "V" and np.zeros(1, dtype).astype(np.float64).dtype.kind == "f"
+    except (TypeError, ValueError):
+        return False
+
+
+def value_stats(value: np.ndarray) -> dict[str, float]:
+    """min/max/mean/std, the fraction of zeros and the NaN count of a numeric array."""
+    flat = value.reshape(-1)
+    if flat.size == 0 or not _real_numbers(flat.dtype):
+        return {c: math.nan for c in STAT_COLUMNS}
+    lo, hi, total, squares, zeros, nans = math.inf, -math.inf, 0.0, 0.0, 0, 0
+    for start in range(0, flat.size, CHUNK):
+        part = flat[start : start + CHUNK].astype(np.float64)
+        bad = np.isnan(part)
+        nans += int(bad.sum())
+        good = part[~bad] if nans else part
+        if good.size:
+            lo, hi = min(lo, float(good.min())), max(hi, float(good.max()))
+            total += float(good.sum())
+            squares += float(np.square(good).sum())
+        zeros += int(np.count_nonzero(part == 0))
+    count = flat.size - nans
+    mean = total / count if count else math.nan
+    var = max(squares / count - mean * mean, 0.0) if count else math.nan
+    return {
+        "min": lo if count else math.nan,
+        "max": hi if count else math.nan,
+        "mean": mean,
+        "std": math.sqrt(var) if count else math.nan,
+        "zero_fraction": zeros / flat.size,
+        "nan_count": float(nans),
+    }
+
+
+def _rows(model: SavedModel) -> list[dict[str, Any]]:
+    rows = []
+    seen: set[str] = set()
+    entries = model.checkpoint.entries if model.checkpoint is not None else {}
+    for v in model.variables:
+        entry = entries.get(v.checkpoint_key or "")
+        shape = list(entry.shape) if entry is not None else (list(v.shape) if v.shape is not None else None)
+        rows.append({
+            "name": v.name, "path": v.object_path, "dtype": v.dtype, "shape": shape,
+            "params": math.prod(shape) if shape is not None and None not in shape else None,
+            "bytes": entry.size if entry is not None else None, "trainable": v.trainable,
+            "checkpoint_key": v.checkpoint_key, "_read": v.numpy,
+        })
+        if v.checkpoint_key:
+            seen.add(v.checkpoint_key)
+    paths = checkpoint_paths(model.checkpoint)
+    for key, entry in entries.items():
+        if key in seen or key == "_CHECKPOINTABLE_OBJECT_GRAPH":
+            continue
+        rows.append({
+            "name": key, "path": paths.get(key, ""), "dtype": entry.dtype_name, "shape": list(entry.shape),
+            "params": entry.num_elements, "bytes": entry.size, "trainable": False,
+            "checkpoint_key": key, "_read": lambda key=key: model.checkpoint.read(key),  # type: ignore[union-attr]
+        })
+    return rows
+
+
+def variables_frame(
+    model: SavedModel,
+    stats: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> pd.DataFrame:
+    """One row per variable (then per checkpoint tensor no variable owns).
+
+    ``progress(done, total)`` is called after each row's statistics, so a UI
+    can show a bar while a large model is read.
+    """
+    import pandas as pd
+
+    rows = _rows(model)
+    for i, row in enumerate(rows):
+        read = row.pop("_read")
+        row["problem"] = None
+        if stats:
+            try:
+                row.update(value_stats(np.asarray(read())))
+            except SavedModelError as exc:
+                row.update({c: math.nan for c in STAT_COLUMNS})
+                row["problem"] = exc.message
+            if progress is not None:
+                progress(i + 1, len(rows))
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        frame = pd.DataFrame(columns=["name", "path", "dtype", "shape", "params", "bytes", "trainable",
+                                      "checkpoint_key", "problem", *(STAT_COLUMNS if stats else [])])
+    return frame
