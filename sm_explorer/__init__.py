@@ -23,8 +23,17 @@ from sm_explorer.errors import (
 
 __version__ = "0.1.0"
 
+
+def explore(source, tags=None):  # type: ignore[no-untyped-def]
+    """The explorer widget (imports ipywidgets only when called)."""
+    from sm_explorer.widgets import explore as _explore
+
+    return _explore(source, tags)
+
+
 __all__ = [
     "load",
+    "explore",
     "open_saved_model",
     "Loaded",
     "SavedModelError",

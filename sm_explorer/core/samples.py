@@ -1,0 +1,46 @@
+"""Sample inputs for a signature, drawn the way the expected files were made:
+floats uniform in [0, 3), ints 0..4, bools at random, strings from a few words,
+and 2 for every unknown dimension (and for an unknown rank, one dim of 2)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sm_explorer.core.specs import TensorSpec
+
+if TYPE_CHECKING:
+    import numpy as np
+
+__all__ = ["sample_inputs", "sample_value", "WORDS"]
+
+WORDS = ("apple", "kiwi", "banana", "cherry")
+SEED = 1234
+
+
+def sample_value(spec: TensorSpec, rng: np.random.Generator) -> np.ndarray:
+    import numpy as np
+
+    from sm_explorer.core import dtypes
+
+    shape = (2,) if spec.shape is None else tuple(2 if d is None else d for d in spec.shape)
+    kind = spec.dtype
+    if kind == "string":
+        return rng.choice(np.array(WORDS, dtype="S"), shape)
+    if kind == "bool":
+        return rng.integers(0, 2, shape).astype(bool)
+    dt = dtypes.numpy_dtype(dtypes.dtype_from_name(kind))
+    if dt is None:
+        raise ValueError(f"cannot make a sample of dtype {kind}")
+    if dt.kind in "iu":
+        return rng.integers(0, 5, shape).astype(dt)
+    if dt.kind == "c":
+        return (rng.uniform(0, 3, shape) + 1j * rng.uniform(0, 3, shape)).astype(dt)
+    return rng.uniform(0, 3, shape).astype(dt)
+
+
+def sample_inputs(inputs: dict[str, TensorSpec], seed: int = SEED) -> dict[str, np.ndarray]:
+    """One array per input, drawn in sorted-name order from a fresh generator."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    return {name: sample_value(inputs[name], rng) for name in sorted(inputs)}

@@ -1,0 +1,54 @@
+"""Ops pane: op histogram per function, ops without a NumPy kernel, risky ops."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING
+
+import ipywidgets as w
+
+from sm_explorer.exec.safety import scan
+from sm_explorer.widgets.html import STYLE, message, table
+
+if TYPE_CHECKING:
+    from sm_explorer.core.model import SavedModel
+
+__all__ = ["ops_pane", "unsupported_ops"]
+
+# Ops the interpreter itself handles (not through a kernel).
+STRUCTURAL = {
+    "Placeholder", "PartitionedCall", "StatefulPartitionedCall", "If", "StatelessIf", "While",
+    "StatelessWhile", "Case", "StatelessCase", "VarHandleOp", "ReadVariableOp", "AssignVariableOp",
+    "AssignAddVariableOp", "AssignSubVariableOp", "VariableV2", "Variable", "Assign", "Switch", "Merge",
+    "Enter", "Exit", "NextIteration", "LoopCond", "NoOp",
+}
+
+
+def unsupported_ops(model: SavedModel) -> dict[str, int]:
+    """Ops used by the model that have neither a NumPy kernel nor interpreter support."""
+    from sm_explorer.exec.registry import supported_ops
+
+    known = set(supported_ops()) | STRUCTURAL | set(model.functions)
+    return {op: n for op, n in model.op_counts().items() if op not in known}
+
+
+def ops_pane(model: SavedModel) -> w.Widget:
+    parts = [STYLE, "<h4>Ops per function</h4>"]
+    rows = [["(outer graph)", len(model.graph_def.node), ", ".join(
+        f"{op}×{n}" for op, n in Counter(n.op for n in model.graph_def.node).most_common(8))]]
+    for name, fn in sorted(model.functions.items()):
+        counts = Counter(n.op for n in fn.node_def)
+        rows.append([name, len(fn.node_def), ", ".join(f"{op}×{n}" for op, n in counts.most_common(8))])
+    parts.append(table(["function", "nodes", "most used ops"], rows))
+    try:
+        missing = unsupported_ops(model)
+        parts.append("<h4>Ops without a NumPy kernel</h4>")
+        parts.append(table(["op", "nodes"], sorted(missing.items())) if missing else
+                     message("Every op has a NumPy kernel."))
+    except Exception as exc:  # the kernel library is optional for this pane
+        parts.append(message(f"kernel list unavailable: {exc}", "error"))
+    findings = scan(model)
+    parts.append("<h4>Risky ops (refused when executing unless allowed)</h4>")
+    parts.append(table(["op", "where", "node", "why"], [[f.op, f.where, f.node, f.reason] for f in findings])
+                 if findings else message("No op touches files, prints or runs Python."))
+    return w.HTML("".join(parts))

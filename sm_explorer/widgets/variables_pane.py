@@ -1,0 +1,108 @@
+"""Variables pane: a sortable, filterable table with statistics and a histogram.
+
+Statistics of a large model are computed in a background thread with a
+progress bar, so the pane stays responsive; ``wait()`` joins it (tests).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+import ipywidgets as w
+import numpy as np
+
+from sm_explorer.render.tables import variables_frame
+from sm_explorer.render.text import human_bytes
+from sm_explorer.widgets.html import STYLE, esc, message
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sm_explorer.core.model import SavedModel
+
+__all__ = ["VariablesPane", "histogram_svg"]
+
+SHOWN = 200
+
+
+def histogram_svg(value: np.ndarray, bins: int = 40, width: int = 360, height: int = 120) -> str:
+    flat = np.asarray(value, dtype=np.float64).reshape(-1)
+    flat = flat[np.isfinite(flat)]
+    if flat.size == 0:
+        return "<i>no finite values</i>"
+    counts, edges = np.histogram(flat, bins=bins)
+    top = counts.max() or 1
+    bar = width / bins
+    rects = "".join(
+        f'<rect x="{i * bar:.1f}" y="{height - c / top * height:.1f}" width="{bar - 1:.1f}" '
+        f'height="{c / top * height:.1f}" fill="#4c78a8"><title>{edges[i]:.4g}..{edges[i + 1]:.4g}: {c}</title></rect>'
+        for i, c in enumerate(counts)
+    )
+    return (f'<svg width="{width}" height="{height + 16}">{rects}'
+            f'<text x="0" y="{height + 12}" font-size="10">{edges[0]:.4g}</text>'
+            f'<text x="{width}" y="{height + 12}" font-size="10" text-anchor="end">{edges[-1]:.4g}</text></svg>')
+
+
+class VariablesPane(w.VBox):
+    def __init__(self, model: SavedModel, background: bool = True) -> None:
+        self.model = model
+        self.frame: pd.DataFrame = variables_frame(model, stats=False)
+        self.progress = w.IntProgress(min=0, max=max(len(self.frame), 1), description="stats")
+        self.filter = w.Text(placeholder="filter by name, path or dtype", description="filter")
+        self.sort = w.Dropdown(options=["(file order)", "name", "params", "bytes", "max", "std", "nan_count"],
+                               description="sort by")
+        self.pick = w.Dropdown(options=list(self.frame["name"]), description="histogram")
+        self.table = w.HTML()
+        self.chart = w.HTML()
+        for control in (self.filter, self.sort):
+            control.observe(lambda _: self.render(), names="value")
+        self.pick.observe(lambda change: self.show_histogram(change["new"]), names="value")
+        super().__init__([self.progress, w.HBox([self.filter, self.sort]), self.table, self.pick, self.chart])
+        self.render()
+        self.show_histogram(self.pick.value)
+        self._thread = threading.Thread(target=self._compute, daemon=True)
+        if background:
+            self._thread.start()
+        else:
+            self._compute()
+
+    def _compute(self) -> None:
+        def step(done: int, total: int) -> None:
+            self.progress.value = done
+
+        self.frame = variables_frame(self.model, stats=True, progress=step)
+        self.render()
+
+    def wait(self, timeout: float | None = None) -> None:
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def visible(self) -> pd.DataFrame:
+        frame = self.frame
+        needle = self.filter.value.strip().lower()
+        if needle:
+            text = (frame["name"].astype(str) + " " + frame["path"].astype(str) + " " + frame["dtype"]).str.lower()
+            frame = frame[text.str.contains(needle, regex=False)]
+        if self.sort.value != "(file order)" and self.sort.value in frame:
+            frame = frame.sort_values(self.sort.value, ascending=self.sort.value == "name", na_position="last")
+        return frame
+
+    def render(self) -> None:
+        frame = self.visible()
+        params = int(frame["params"].fillna(0).sum()) if len(frame) else 0
+        size = int(frame["bytes"].fillna(0).sum()) if len(frame) else 0
+        totals = f"<div><b>{len(frame)}</b> variables, <b>{params:,}</b> parameters, {human_bytes(size)}</div>"
+        shown = frame.head(SHOWN).drop(columns=["checkpoint_key"], errors="ignore")
+        self.table.value = STYLE + totals + shown.to_html(classes="smx-table", index=False, escape=True, na_rep="")
+
+    def show_histogram(self, name: str | None) -> None:
+        rows = self.frame[self.frame["name"] == name]
+        if name is None or rows.empty:
+            return
+        key = rows.iloc[0]["checkpoint_key"]
+        try:
+            value = self.model.checkpoint.read(key)  # type: ignore[union-attr]
+            self.chart.value = f"<div>{esc(name)}</div>" + histogram_svg(value)
+        except Exception as exc:  # a pane shows its failures instead of dying
+            self.chart.value = STYLE + message(f"cannot draw {name}: {exc}", "error")
