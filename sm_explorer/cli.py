@@ -85,6 +85,73 @@ def cmd_scan(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ops(args: argparse.Namespace) -> int:
+    from sm_explorer.exec.handlers import HANDLERS
+    from sm_explorer.exec.interpreter import Interpreter  # noqa: F401  (registers the handlers)
+    from sm_explorer.exec.registry import supported_ops
+
+    runnable = set(supported_ops()) | set(HANDLERS)
+    if args.dir is None:
+        if not args.supported:
+            raise SystemExit("sm-explorer ops: give a model folder, or --supported")
+        print("\n".join(sorted(runnable)))
+        return 0
+    from sm_explorer.core.summary import open_all
+
+    for model in _pick(open_all(args.dir), args.tag_set):
+        counts = model.op_counts()
+        missing = [op for op in counts if op not in runnable and op not in model.functions]
+        print(f"MetaGraph {model.tags}: {len(counts)} ops, {len(missing)} without a NumPy kernel")
+        for op, n in counts.items():
+            mark = "  " if op in runnable or op in model.functions else "✗ "
+            print(f"  {mark}{op:<32} {n}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from sm_explorer.core.loader import load
+    from sm_explorer.core.output import atomic_file
+    from sm_explorer.core.samples import sample_inputs
+    from sm_explorer.errors import SavedModelError
+
+    loaded = load(args.dir, tags=_tags(args.tag_set))
+    model = loaded.saved_model
+    signature = model.signatures.get(args.signature_def)
+    if signature is None:
+        raise SavedModelError(
+            f"has no signature {args.signature_def!r}; available: {sorted(model.signatures)}", model.files.proto_path
+        )
+    if args.inputs:
+        with np.load(args.inputs, allow_pickle=False) as data:
+            inputs = {k.removeprefix("in/"): data[k] for k in data.files if not k.startswith("out/")}
+    else:
+        inputs = sample_inputs(signature.inputs)
+        print(f"no --inputs: using sample inputs {', '.join(f'{k}{list(v.shape)}' for k, v in inputs.items())}",
+              file=sys.stderr)
+    if args.backend == "tf":
+        from sm_explorer.exec.tf_backend import run_signature_tf
+
+        outputs = run_signature_tf(model, signature.key, inputs)
+    else:
+        outputs = signature(**inputs)
+    arrays = {}
+    for name, value in outputs.items():
+        value = np.asarray(value)
+        if value.dtype == object:  # strings travel as fixed-width bytes, never pickled
+            value = value.astype(bytes)
+        arrays[name] = value
+        print(f"{name}: {value.dtype}{list(value.shape)}")
+    if args.outputs:
+        from pathlib import Path as _Path
+
+        with atomic_file(_Path(args.outputs), args.overwrite, model.files.root) as tmp:
+            with open(tmp, "wb") as f:
+                np.savez(f, **arrays)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sm-explorer", description="Look inside TensorFlow SavedModels (no TensorFlow needed)."
@@ -112,6 +179,22 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--tag-set")
     sc.add_argument("--op-denylist", help="comma-separated ops to look for (default: every risky op)")
     sc.set_defaults(run=cmd_scan)
+
+    ops = sub.add_parser("ops", help="the ops a model uses and whether each runs on NumPy")
+    ops.add_argument("dir", nargs="?")
+    ops.add_argument("--tag-set")
+    ops.add_argument("--supported", action="store_true", help="list every op sm_explorer can run")
+    ops.set_defaults(run=cmd_ops)
+
+    run = sub.add_parser("run", help="run a signature on NumPy (or TensorFlow) and save its outputs")
+    run.add_argument("dir")
+    run.add_argument("--signature-def", default="serving_default")
+    run.add_argument("--inputs", help=".npz keyed by input name (default: generated sample inputs)")
+    run.add_argument("--outputs", help=".npz to write, keyed by output name")
+    run.add_argument("--overwrite", action="store_true", help="replace an existing --outputs file")
+    run.add_argument("--tag-set", help="comma-separated tags, any order")
+    run.add_argument("--backend", choices=["numpy", "tf"], default="numpy")
+    run.set_defaults(run=cmd_run)
     return parser
 
 

@@ -4,7 +4,7 @@ A ``ConcreteFunction`` is one traced graph function (a FunctionDef in the
 library) with its structured inputs and outputs. A ``Signature`` is a
 SignatureDef: named input and output tensors, found in TF1 and TF2 models
 alike; in TF2 it also points at the concrete function that implements it.
-Calling either needs the execution engine.
+Calling either runs it on NumPy through ``sm_explorer.exec``.
 """
 
 from __future__ import annotations
@@ -14,18 +14,11 @@ from typing import TYPE_CHECKING, Any
 from sm_explorer._proto import objects_pb2, saved_model_pb2
 from sm_explorer.core import specs
 from sm_explorer.core.specs import TensorSpec
-from sm_explorer.errors import NotImplementedYetError
 
 if TYPE_CHECKING:
     from sm_explorer.core.model import SavedModel
 
 __all__ = ["ConcreteFunction", "Signature"]
-
-
-def _not_yet(what: str) -> NotImplementedYetError:
-    return NotImplementedYetError(
-        f"calling {what} needs the execution engine, which is not available in this version"
-    )
 
 
 class ConcreteFunction:
@@ -67,7 +60,10 @@ class ConcreteFunction:
         return f"({', '.join(parts)})"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        raise _not_yet(f"function {self.name}")
+        """Run on NumPy (see ``sm_explorer.exec``); returns TF's output structure."""
+        from sm_explorer.exec.session import session_for
+
+        return session_for(self._model).call_function([self], args, kwargs, self.name)
 
     def __repr__(self) -> str:
         return f"<sm_explorer.ConcreteFunction {self.name}{self.signature_text()}>"
@@ -104,8 +100,13 @@ class Signature:
             "outputs": {k: v.to_json() for k, v in self.outputs.items()},
         }
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        raise _not_yet(f"signature {self.key!r}")
+    def __call__(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """Run on NumPy with keyword inputs; returns a dict of output arrays."""
+        from sm_explorer.exec.session import ArgumentError, session_for
+
+        if args:
+            raise ArgumentError(f"signature {self.key!r} takes keyword inputs only: {', '.join(self.inputs)}")
+        return session_for(self._model).run_signature(self, kwargs)
 
     def __repr__(self) -> str:
         ins = ", ".join(f"{k}: {v.dtype}{list(v.shape) if v.shape is not None else ''}" for k, v in self.inputs.items())

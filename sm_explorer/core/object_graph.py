@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from google.protobuf.message import DecodeError
 
 from sm_explorer._proto import objects_pb2
-from sm_explorer.core import dtypes
+from sm_explorer.core import dtypes, specs
 from sm_explorer.core.functions import ConcreteFunction
 from sm_explorer.core.objects import (
     Asset,
@@ -34,7 +34,7 @@ from sm_explorer.core.shapes import shape_of
 if TYPE_CHECKING:
     from sm_explorer.core.model import SavedModel
 
-__all__ = ["build", "escape_local_name"]
+__all__ = ["build", "escape_local_name", "variable_defs"]
 
 VALUE_ATTRIBUTE = "VARIABLE_VALUE"
 VARIABLE_OPS = ("VariableV2", "Variable", "VarHandleOp")
@@ -178,10 +178,12 @@ def _build_tf2(model: SavedModel) -> None:
         elif kind == "function":
             fns = [concrete.get(n) or ConcreteFunction(model, n, None) for n in node.function.concrete_functions]
             obj = Function(model, node_id, path, fns)
+            _spec(obj, node.function.function_spec)
         elif kind == "bare_concrete_function":
             b = node.bare_concrete_function
             fn = concrete.get(b.concrete_function_name) or ConcreteFunction(model, b.concrete_function_name, None)
             obj = BareConcreteFunction(model, node_id, path, fn, list(b.argument_keywords))
+            _spec(obj, b.function_spec)
         elif kind == "asset":
             index = node.asset.asset_file_def_index
             filename = assets[index].filename if 0 <= index < len(assets) else None
@@ -206,6 +208,11 @@ def _build_tf2(model: SavedModel) -> None:
     _link_signatures(model)
 
 
+def _spec(obj: Function | BareConcreteFunction, spec: objects_pb2.FunctionSpec) -> None:
+    if spec.HasField("fullargspec"):
+        obj.set_spec(specs.decode(spec.fullargspec), spec.is_method)
+
+
 def _link_signatures(model: SavedModel) -> None:
     """Point each SignatureDef at the function in the root's signature map."""
     root = model.root
@@ -221,7 +228,7 @@ def _link_signatures(model: SavedModel) -> None:
 
 # ---- TF1 ----
 
-def _variable_defs(model: SavedModel, collection: str) -> list[objects_pb2.VariableDef]:
+def variable_defs(model: SavedModel, collection: str) -> list[objects_pb2.VariableDef]:
     entry = model.meta_graph.collection_def.get(collection)
     if entry is None or entry.WhichOneof("kind") != "bytes_list":
         return []
@@ -237,8 +244,8 @@ def _variable_defs(model: SavedModel, collection: str) -> list[objects_pb2.Varia
 
 
 def _build_tf1(model: SavedModel) -> None:
-    trainable_names = {d.variable_name for d in _variable_defs(model, "trainable_variables")}
-    defs = _variable_defs(model, "variables")
+    trainable_names = {d.variable_name for d in variable_defs(model, "trainable_variables")}
+    defs = variable_defs(model, "variables")
     if defs:
         found = [
             (d.variable_name, d.save_slice_info_def.full_name, d.trainable or d.variable_name in trainable_names)

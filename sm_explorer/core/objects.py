@@ -13,8 +13,6 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from sm_explorer.errors import NotImplementedYetError
-
 if TYPE_CHECKING:
     import numpy as np
 
@@ -191,10 +189,26 @@ class Variable(Trackable):
 
 
 class _Callable(Trackable):
+    concrete_functions: list[ConcreteFunction]
+    # From the saved FunctionSpec: the Python argument names and their defaults.
+    arg_names: list[str] | None = None
+    defaults: dict[str, Any] = {}
+
+    def set_spec(self, fullargspec: Any, is_method: bool) -> None:
+        names = list(getattr(fullargspec, "args", None) or [])
+        if is_method and names[:1] == ["self"]:
+            names = names[1:]
+        defaults = tuple(getattr(fullargspec, "defaults", None) or ())
+        self.arg_names = names or None
+        self.defaults = dict(zip(names[len(names) - len(defaults):], defaults)) if defaults else {}
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedYetError(
-            f"calling {self._path or 'the root'} needs the execution engine, which is not "
-            "available in this version; its inputs are described by .concrete_functions"
+        """Run the first concrete function the arguments fit, on NumPy."""
+        from sm_explorer.exec.session import session_for
+
+        assert self._model is not None
+        return session_for(self._model).call_function(
+            self.concrete_functions, args, kwargs, self._path, self.arg_names, self.defaults
         )
 
 

@@ -41,6 +41,8 @@ class OpContext:
     attrs: dict[str, Any] = field(default_factory=dict)
     num_outputs: int = 1
     max_elements: int = 1 << 31  # the memory budget for ops that create big outputs
+    # For ops that take a function attr (XlaReduceWindow...): call(name, args) -> outputs.
+    call_function: Callable[[str, list[Any]], list[Any]] | None = None
 
     def attr(self, key: str, default: Any = None) -> Any:
         return self.attrs.get(key, default)

@@ -1,0 +1,250 @@
+"""Ops the interpreter runs itself: placeholders, calls, control flow,
+variables, hash tables, and the one file read it permits (the model's own
+checkpoint)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sm_explorer.errors import LimitError
+from sm_explorer.exec.errors import ExecutionError, MissingInputError
+from sm_explorer.exec.handlers import HANDLERS, Handler, handles
+from sm_explorer.exec.resources import VariableHandle, as_handle, wrap
+
+if TYPE_CHECKING:
+    from sm_explorer.exec.body import Body
+    from sm_explorer.exec.interpreter import Interpreter
+
+__all__ = ["deref", "permitted", "truthy"]
+
+# Ops that take a TF1 reference (the variable itself) rather than its value.
+REF_INPUT_OPS = {"Assign", "AssignAdd", "AssignSub", "IsVariableInitialized"}
+
+
+def deref(value: Any) -> Any:
+    """A TF1 ref-variable input is read as its value by ordinary ops."""
+    if isinstance(value, np.ndarray) and value.dtype == object and value.shape == ():
+        item = value[()]
+        if isinstance(item, VariableHandle) and item.ref:
+            return item.read()
+    return value
+
+
+def truthy(value: Any) -> bool:
+    """TF's rule for If/While conditions: a scalar is its truth, a tensor is non-empty."""
+    array = np.asarray(deref(value))
+    if array.shape == ():
+        return bool(array)
+    return array.size > 0
+
+
+def _attr_name(node: Any, key: str) -> str:
+    attr = node.attr.get(key)
+    if attr is None or attr.WhichOneof("value") != "func":
+        raise ExecutionError(f"node {node.name!r} ({node.op}) has no function attr {key!r}")
+    return attr.func.name
+
+
+# ---- inputs and calls ----
+
+@handles("Placeholder", "PlaceholderV2")
+def _placeholder(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int) -> list[Any]:
+    raise MissingInputError(f"placeholder {node.name!r} in {body.name} needs a value (feed {node.name}:0)")
+
+
+@handles("PartitionedCall", "StatefulPartitionedCall")
+def _call(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int) -> list[Any]:
+    return it.call(_attr_name(node, "f"), inputs, depth + 1)
+
+
+@handles("If", "StatelessIf")
+def _if(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int) -> list[Any]:
+    branch = "then_branch" if truthy(inputs[0]) else "else_branch"
+    return it.call(_attr_name(node, branch), inputs[1:], depth + 1)
+
+
+@handles("Case", "StatelessCase")
+def _case(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int) -> list[Any]:
+    branches = [f.name for f in node.attr["branches"].list.func] if "branches" in node.attr else []
+    if not branches:
+        raise ExecutionError(f"node {node.name!r} (Case) has no branches")
+    index = int(np.asarray(inputs[0]).reshape(-1)[0]) if np.asarray(inputs[0]).size else -1
+    chosen = branches[index] if 0 <= index < len(branches) else branches[-1]  # out of range: the default
+    return it.call(chosen, inputs[1:], depth + 1)
+
+
+@handles("While", "StatelessWhile")
+def _while(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int) -> list[Any]:
+    cond, loop = _attr_name(node, "cond"), _attr_name(node, "body")
+    values = list(inputs)
+    for _ in range(it.limits.max_iterations):
+        if not truthy(it.call(cond, values, depth + 1)[0]):
+            return values
+        values = it.call(loop, values, depth + 1)
+    raise LimitError(f"while loop {node.name!r} ran more than {it.limits.max_iterations} iterations "
+                     "(raise Limits.max_iterations to allow it)")
+
+
+@handles("NoOp", "ControlTrigger")
+def _noop(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int) -> list[Any]:
+    return []
+
+
+@handles("Switch", "RefSwitch")
+def _switch(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int) -> list[Any]:
+    from sm_explorer.exec.interpreter import DEAD
+
+    data, pred = inputs
+    return [DEAD, data] if truthy(pred) else [data, DEAD]
+
+
+# ---- variables ----
+
+def _variable(it: Interpreter, node: Any, ref: bool) -> VariableHandle:
+    shared = node.attr["shared_name"].s.decode("utf-8", "replace") if "shared_name" in node.attr else ""
+    name = shared or node.name
+    ckpt = it.model.checkpoint
+
+    def create() -> VariableHandle:
+        return VariableHandle(name, _tf1_loader(it, name) if ckpt is not None else None, ref=ref)
+
+    return it.store.get(("variable", name), create)
+
+
+def _tf1_loader(it: Interpreter, name: str) -> Callable[[], np.ndarray] | None:
+    """TF1 Savers key a variable by its op name; a partition of a partitioned
+    variable is its slice of the full tensor, as the variables collection says."""
+    ckpt = it.model.checkpoint
+    if ckpt is None:
+        return None
+    if name in ckpt.entries:
+        return lambda: ckpt.read(name)
+    info = _slice_infos(it).get(name)
+    if info is not None and info.full_name in ckpt.entries:
+        where = tuple(slice(o, o + n) for o, n in zip(info.var_offset, info.var_shape))
+        return lambda: ckpt.read(info.full_name)[where]
+    return None
+
+
+def _slice_infos(it: Interpreter) -> dict[str, Any]:
+    cached = getattr(it, "_slice_infos", None)
+    if cached is None:
+        from sm_explorer.core.object_graph import variable_defs
+
+        cached = {}
+        for d in variable_defs(it.model, "variables"):
+            if d.save_slice_info_def.full_name:
+                cached[d.variable_name.split(":")[0]] = d.save_slice_info_def
+        it._slice_infos = cached  # type: ignore[attr-defined]
+    return cached
+
+
+@handles("VarHandleOp")
+def _var_handle(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int) -> list[Any]:
+    return [wrap(_variable(it, node, ref=False))]
+
+
+@handles("VariableV2", "Variable")
+def _ref_variable(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int) -> list[Any]:
+    return [wrap(_variable(it, node, ref=True))]
+
+
+@handles("ReadVariableOp")
+def _read(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int) -> list[Any]:
+    return [as_handle(inputs[0], VariableHandle, node.name).read()]
+
+
+def _update(kind: str) -> Handler:
+    def run(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int) -> list[Any]:
+        handle = as_handle(inputs[0], VariableHandle, node.name)
+        value = np.asarray(deref(inputs[1]))
+        if kind == "add":
+            value = np.asarray(handle.read() + value).astype(handle.read().dtype)
+        elif kind == "sub":
+            value = np.asarray(handle.read() - value).astype(handle.read().dtype)
+        handle.assign(value)
+        return [] if node.op.endswith("VariableOp") else [value]
+
+    return run
+
+
+HANDLERS["AssignVariableOp"] = HANDLERS["Assign"] = _update("set")
+HANDLERS["AssignAddVariableOp"] = HANDLERS["AssignAdd"] = _update("add")
+HANDLERS["AssignSubVariableOp"] = HANDLERS["AssignSub"] = _update("sub")
+
+
+@handles("ApplyGradientDescent", "ResourceApplyGradientDescent")
+def _gradient_step(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int) -> list[Any]:
+    """var -= alpha * delta (what an SGD train op does)."""
+    handle = as_handle(inputs[0], VariableHandle, node.name)
+    alpha, delta = np.asarray(deref(inputs[1])), np.asarray(deref(inputs[2]))
+    value = handle.read()
+    handle.assign(np.asarray(value - alpha * delta).astype(value.dtype))
+    return [] if node.op.startswith("Resource") else [handle.read()]
+
+
+@handles("VarIsInitializedOp", "IsVariableInitialized")
+def _is_initialized(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int) -> list[Any]:
+    handle = as_handle(inputs[0], VariableHandle, node.name)
+    return [np.asarray(handle.value is not None or handle.load is not None)]
+
+
+@handles("VariableShape")
+def _variable_shape(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int) -> list[Any]:
+    out = node.attr["out_type"].type if "out_type" in node.attr else 3
+    shape = as_handle(inputs[0], VariableHandle, node.name).read().shape
+    return [np.asarray(shape, dtype=np.int64 if out == 9 else np.int32)]
+
+
+@handles("DestroyResourceOp")
+def _destroy(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int) -> list[Any]:
+    return []
+
+
+# ---- the model's own checkpoint ----
+
+def permitted(it: Interpreter, node: Any, inputs: list[Any]) -> bool:
+    """RestoreV2 may read the model's own checkpoint, and table initializers
+    the model's own assets; nothing else risky runs without permission."""
+    if node.op == "RestoreV2" and it.model.checkpoint is not None and inputs:
+        return _same_path(inputs[0], it.model.checkpoint.prefix)
+    if node.op == "InitializeTableFromTextFileV2" and len(inputs) > 1:
+        return _inside(inputs[1], it.model.files.assets_dir)
+    return False
+
+
+def _path_of(value: Any) -> Path | None:
+    array = np.asarray(value)
+    if array.size != 1:
+        return None
+    raw = array.reshape(-1)[0]
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+    return Path(text)
+
+
+def _same_path(value: Any, prefix: Path) -> bool:
+    path = _path_of(value)
+    return path is not None and path.resolve() == prefix.resolve()
+
+
+def _inside(value: Any, folder: Path) -> bool:
+    path = _path_of(value)
+    return path is not None and path.resolve().is_relative_to(folder.resolve())
+
+
+@handles("RestoreV2")
+def _restore(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int) -> list[Any]:
+    ckpt = it.model.checkpoint
+    if ckpt is None:
+        raise ExecutionError(f"node {node.name!r} restores variables, but the model has no checkpoint")
+    names = [n.decode("utf-8", "replace") for n in np.asarray(inputs[1]).reshape(-1)]
+    return [np.asarray(ckpt.read(n)) for n in names]
+
+
+@handles("SaveV2", "MergeV2Checkpoints")
+def _never(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int) -> list[Any]:
+    raise ExecutionError(f"node {node.name!r} ({node.op}) would write files; sm_explorer never runs it")

@@ -1,0 +1,213 @@
+"""The graph interpreter: evaluate only what the fetches need, in topological
+order, on NumPy.
+
+Dead values (the untaken side of a TF1 ``Switch``) propagate until a
+``Merge``. Values are dropped as soon as their last consumer has run, so a
+deep network holds only its live activations. Function calls run in their
+own frames through ``Interpreter.call``; their depth, loop iterations and
+output sizes are bounded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sm_explorer.errors import LimitError, SavedModelError
+from sm_explorer.exec import builtin, tables  # noqa: F401  (register their handlers)
+from sm_explorer.exec.body import ARG, Body, Ref, function_body, graph_body
+from sm_explorer.exec.errors import ExecutionError, MissingInputError, RefusedOpError, UnsupportedOpError
+from sm_explorer.exec.handlers import HANDLERS
+from sm_explorer.exec.layout import OpSignatures
+from sm_explorer.exec.registry import KernelError, OpContext, lookup
+from sm_explorer.exec.resources import Store
+from sm_explorer.exec.safety import why_refused
+
+if TYPE_CHECKING:
+    from sm_explorer.core.model import SavedModel
+
+__all__ = ["Interpreter", "DEAD", "Limits"]
+
+DEAD: Any = type("Dead", (), {"__repr__": lambda self: "<dead>"})()
+LOOP_OPS = {"Enter", "RefEnter", "Exit", "RefExit", "NextIteration", "RefNextIteration"}
+
+
+class Limits:
+    """Bounds on what a hostile model can make us do."""
+
+    def __init__(self, max_elements: int = 1 << 28, max_iterations: int = 100_000, max_depth: int = 64) -> None:
+        self.max_elements = max_elements
+        self.max_iterations = max_iterations
+        self.max_depth = max_depth
+
+
+class Interpreter:
+    """Runs graphs and functions of one SavedModel, keeping variables and tables."""
+
+    def __init__(self, model: SavedModel, allow_ops: Iterable[str] = (), limits: Limits | None = None) -> None:
+        self.model = model
+        self.allow_ops = frozenset(allow_ops)
+        self.limits = limits or Limits()
+        self.store = Store()
+        self.signatures = OpSignatures(model)
+        self._bodies: dict[str, Body] = {}
+
+    # ---- bodies ----
+
+    def graph(self) -> Body:
+        if "" not in self._bodies:
+            self._bodies[""] = graph_body(self.model.graph_def)
+        return self._bodies[""]
+
+    def function(self, name: str) -> Body:
+        if name not in self._bodies:
+            fdef = self.model.functions.get(name)
+            if fdef is None:
+                raise ExecutionError(f"the model has no function {name!r}")
+            self._bodies[name] = function_body(fdef, self.signatures)
+        return self._bodies[name]
+
+    # ---- entry points ----
+
+    def call(self, name: str, args: Sequence[Any], depth: int = 0) -> list[Any]:
+        """Call library function ``name`` on ``args``; return its outputs."""
+        if depth > self.limits.max_depth:
+            raise LimitError(f"function calls nest deeper than {self.limits.max_depth} (recursion?) at {name}")
+        body = self.function(name)
+        if len(args) != len(body.args):
+            raise ExecutionError(f"function {name} takes {len(body.args)} inputs, got {len(args)}")
+        feeds = {(ARG, i): value for i, value in enumerate(args)}
+        return self.run(body, feeds, body.outputs, body.control_outputs, depth)
+
+    def run(self, body: Body, feeds: dict[Ref, Any], fetches: Sequence[Ref], targets: Sequence[str] = (),
+            depth: int = 0) -> list[Any]:
+        """Evaluate ``fetches`` (and run ``targets``) given ``feeds``."""
+        order, consumers = self._schedule(body, feeds, fetches, targets)
+        values: dict[str, Any] = {}  # node -> tuple of outputs, or DEAD for all of them
+        pinned = {ref[0] for ref in fetches}
+
+        def value_of(ref: Ref) -> Any:
+            if ref in feeds:
+                return feeds[ref]
+            outputs = values[ref[0]]
+            if outputs is DEAD:
+                return DEAD
+            if ref[1] >= len(outputs):
+                raise ExecutionError(f"{body.name}: {ref[0]} has {len(outputs)} outputs; output {ref[1]} is asked for")
+            return outputs[ref[1]]
+
+        for name in order:
+            node = body.nodes[name]
+            inputs = [value_of(ref) for ref in body.inputs[name]]
+            if node.op in ("Merge", "RefMerge"):
+                live = [(i, v) for i, v in enumerate(inputs) if v is not DEAD]
+                values[name] = (live[0][1], np.asarray(live[0][0], np.int32)) if live else DEAD
+            elif any(v is DEAD for v in inputs) or any(values.get(c) is DEAD for c in body.controls[name]):
+                values[name] = DEAD
+            else:
+                values[name] = self._execute(body, node, inputs, depth)
+            for ref in body.inputs[name]:  # free what no later node needs
+                src = ref[0]
+                if src in consumers:
+                    consumers[src] -= 1
+                    if consumers[src] == 0 and src not in pinned and values.get(src) is not DEAD:
+                        values[src] = ()
+        return [value_of(ref) for ref in fetches]
+
+    # ---- scheduling ----
+
+    def _schedule(self, body: Body, feeds: dict[Ref, Any], fetches: Sequence[Ref],
+                  targets: Sequence[str]) -> tuple[list[str], dict[str, int]]:
+        needed: set[str] = set()
+        stack = [ref[0] for ref in fetches if ref not in feeds] + list(targets)
+        for ref in fetches:
+            if ref not in feeds and ref[0] == ARG:
+                raise MissingInputError(f"{body.name}: input {ref[1]} is not given")
+        while stack:
+            name = stack.pop()
+            if name in needed:
+                continue
+            node = body.nodes.get(name)
+            if node is None:
+                raise ExecutionError(f"{body.name} has no node {name!r}")
+            if node.op in LOOP_OPS:
+                raise ExecutionError(
+                    f"{body.name}: node {name!r} is part of a TF1 while loop ({node.op}); "
+                    "TF1 loops are not supported yet (TF2 While is)"
+                )
+            needed.add(name)
+            for ref in body.inputs[name]:
+                if ref in feeds:
+                    continue
+                if ref[0] == ARG:
+                    raise MissingInputError(f"{body.name}: needs input {body.args[ref[1]]!r}, which is not given")
+                stack.append(ref[0])
+            stack.extend(body.controls[name])
+        pending = {n: 0 for n in needed}
+        users: dict[str, list[str]] = {n: [] for n in needed}
+        consumers: dict[str, int] = {}
+        for name in needed:
+            deps = {r[0] for r in body.inputs[name] if r not in feeds and r[0] != ARG} | set(body.controls[name])
+            for dep in deps:
+                pending[name] += 1
+                users[dep].append(name)
+            for ref in body.inputs[name]:
+                consumers[ref[0]] = consumers.get(ref[0], 0) + 1
+        ready = sorted(n for n, count in pending.items() if count == 0)
+        order: list[str] = []
+        while ready:
+            name = ready.pop()
+            order.append(name)
+            for user in users[name]:
+                pending[user] -= 1
+                if pending[user] == 0:
+                    ready.append(user)
+        if len(order) != len(needed):
+            stuck = sorted(n for n, c in pending.items() if c > 0)[:5]
+            raise ExecutionError(f"{body.name} has a cycle through {stuck} (not a TF1 loop)")
+        return order, consumers
+
+    # ---- one node ----
+
+    def _execute(self, body: Body, node: Any, inputs: list[Any], depth: int) -> tuple[Any, ...]:
+        where = f"node {node.name!r} ({node.op}) in {body.name}"
+        refused = why_refused(node.op, self.allow_ops)
+        if refused and not builtin.permitted(self, node, inputs):
+            raise RefusedOpError(f"{where} {refused}; pass allow_ops=[{node.op!r}] to run it anyway")
+        handler = HANDLERS.get(node.op)
+        try:
+            if handler is not None:
+                return tuple(handler(self, body, node, inputs, depth))
+            if node.op in self.model.functions:
+                return tuple(self.call(node.op, inputs, depth + 1))
+            kernel = lookup(node.op)
+            if kernel is None:
+                raise UnsupportedOpError(
+                    f"{where}: no NumPy kernel for op {node.op!r} "
+                    "(see `sm-explorer ops --supported` for the ops that run)"
+                )
+            inputs = [builtin.deref(v) for v in inputs]
+            ctx = OpContext(node.op, node.name, body.attrs(node), _num_outputs(self, node),
+                            self.limits.max_elements, lambda name, args: self.call(name, args, depth + 1))
+            result = kernel(ctx, *inputs)
+        except SavedModelError:
+            raise
+        except KernelError as exc:
+            raise ExecutionError(f"{where}: {exc}") from None
+        except MemoryError:
+            raise LimitError(f"{where} ran out of memory") from None
+        except RecursionError:
+            raise LimitError(f"{where}: nesting too deep") from None
+        except Exception as exc:  # a kernel failing on odd input must not escape as a bare error
+            raise ExecutionError(f"{where} failed: {type(exc).__name__}: {exc}") from None
+        if isinstance(result, (tuple, list)):
+            return tuple(np.asarray(v) if not isinstance(v, np.ndarray) else v for v in result)
+        return (result if isinstance(result, np.ndarray) else np.asarray(result),)
+
+
+def _num_outputs(interpreter: Interpreter, node: Any) -> int:
+    count = interpreter.signatures.num_outputs(node)
+    return count if count is not None else 1
+

@@ -1,0 +1,107 @@
+"""Execution on NumPy: the seed examples, state, argument matching, refusals, limits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sm_explorer
+from sm_explorer.errors import LimitError
+from sm_explorer.exec.errors import ExecutionError, RefusedOpError
+from sm_explorer.exec.interpreter import Limits
+from sm_explorer.exec.session import ArgumentError, Session
+from tests.helpers import fixture_model
+
+
+def test_seed_examples_run_without_tensorflow():
+    imported = sm_explorer.load(fixture_model("seed_module"))
+    out = imported.signatures["serving_default"](x=np.array([[1.0]], np.float32))
+    assert set(out) == {"y"} and out["y"].shape == (1, 1)
+    assert imported.v.numpy() == 3.0
+    assert imported.f(x=np.float32(2.0)) == 6.0
+    assert imported.f(np.float32(2.0)) == 6.0  # positionally too
+    assert imported.f(x=2.0) == 6.0  # Python scalars are accepted
+
+
+def test_keras_model_call_matches_its_signature():
+    imported = sm_explorer.load(fixture_model("keras2_saved"))
+    sig = imported.signatures["serving_default"]
+    (name, spec), = sig.inputs.items()
+    x = np.random.default_rng(0).uniform(0, 3, [2 if d is None else d for d in spec.shape]).astype(np.float32)
+    (want,) = sig(**{name: x}).values()
+    got = imported(x)
+    np.testing.assert_allclose(np.asarray(got), want, rtol=1e-5)
+
+
+def test_stateful_signatures_change_state_as_in_tensorflow():
+    imported = sm_explorer.load(fixture_model("stateful_counter"))
+    first = imported.signatures["get_counter"]()
+    imported.signatures["incr_counter"]()
+    imported.signatures["incr_counter"]()
+    second = imported.signatures["get_counter"]()
+    (a,), (b,) = first.values(), second.values()
+    assert b == a + 2
+    fresh = sm_explorer.load(fixture_model("stateful_counter")).signatures["get_counter"]()
+    assert list(fresh.values())[0] == a  # the checkpoint itself never changes
+
+
+def test_wrong_arguments_name_the_expected_signature():
+    imported = sm_explorer.load(fixture_model("seed_module"))
+    with pytest.raises(ArgumentError, match=r"TensorSpec\(shape=\(\), dtype=float32") as info:
+        imported.f(x=np.ones([2, 2], np.float32))
+    assert isinstance(info.value, TypeError)
+    with pytest.raises(ArgumentError, match="unknown"):
+        imported.signatures["serving_default"](z=np.ones([1, 1], np.float32))
+
+
+def test_polymorphic_functions_pick_the_matching_trace():
+    imported = sm_explorer.load(fixture_model("multi_signature_module"))
+    assert len(imported.poly.concrete_functions) >= 2
+    f = imported.poly(np.array([1.5, 2.5], np.float32))
+    i = imported.poly(np.array([1, 2], np.int32))
+    assert f.dtype == np.float32 and i.dtype == np.int32
+
+
+def test_risky_ops_are_refused(corpus):
+    loaded = sm_explorer.load(corpus / "tensorflow__AssetModule")
+    with pytest.raises(RefusedOpError, match="ReadFile.*allow_ops"):
+        loaded.read_file()
+
+
+def test_unsupported_ops_name_the_op_node_and_function(tmp_path):
+    from tests.helpers import copy_model, rewrite_proto
+
+    model = copy_model(fixture_model("seed_module"), tmp_path)
+
+    def break_mul(proto):
+        for fn in proto.meta_graphs[0].graph_def.library.function:
+            for node in fn.node_def:
+                if node.op == "Mul":
+                    node.op = "MadeUpOp"
+
+    rewrite_proto(model, break_mul)
+    with pytest.raises(ExecutionError, match=r"no NumPy kernel for op 'MadeUpOp'.*ops --supported") as info:
+        sm_explorer.load(model).f(x=2.0)
+    assert "__inference" in str(info.value)
+
+
+def test_loop_and_depth_limits():
+    loaded = sm_explorer.load(fixture_model("control_flow"))
+    session = Session(loaded.saved_model, limits=Limits(max_iterations=1))
+    sig = loaded.signatures["loop"]
+    from sm_explorer.core.samples import sample_inputs
+
+    with pytest.raises(LimitError, match="iterations"):
+        session.run_signature(sig, sample_inputs(sig.inputs))
+    shallow = Session(loaded.saved_model, limits=Limits(max_depth=0))
+    with pytest.raises(LimitError, match="nest deeper"):
+        shallow.run_signature(sig, sample_inputs(sig.inputs))
+
+
+def test_tf1_signatures_run_the_graph():
+    loaded = sm_explorer.load(fixture_model("tf1_two_metagraphs"), tags=["serve"])
+    w, b = (v.numpy() for v in loaded.variables)
+    x = np.ones([2, 3], np.float32)
+    out = loaded.signatures["serving_default"](x=x)
+    (value,) = out.values()
+    np.testing.assert_allclose(value, x @ w + b, rtol=1e-6)
