@@ -84,7 +84,12 @@ class Interpreter:
     def run(self, body: Body, feeds: dict[Ref, Any], fetches: Sequence[Ref], targets: Sequence[str] = (),
             depth: int = 0) -> list[Any]:
         """Evaluate ``fetches`` (and run ``targets``) given ``feeds``."""
-        order, consumers = self._schedule(body, feeds, fetches, targets)
+        needed = self._needed(body, feeds, fetches, targets)
+        if any(body.nodes[n].op in LOOP_OPS for n in needed):
+            from sm_explorer.exec.loops import run_dataflow
+
+            return run_dataflow(self, body, feeds, list(fetches), list(targets), needed, depth)
+        order, consumers = self._schedule(body, feeds, needed)
         values: dict[str, Any] = {}  # node -> tuple of outputs, or DEAD for all of them
         pinned = {ref[0] for ref in fetches}
 
@@ -118,8 +123,8 @@ class Interpreter:
 
     # ---- scheduling ----
 
-    def _schedule(self, body: Body, feeds: dict[Ref, Any], fetches: Sequence[Ref],
-                  targets: Sequence[str]) -> tuple[list[str], dict[str, int]]:
+    def _needed(self, body: Body, feeds: dict[Ref, Any], fetches: Sequence[Ref], targets: Sequence[str]) -> set[str]:
+        """The nodes the fetches and targets depend on, stopping at feeds."""
         needed: set[str] = set()
         stack = [ref[0] for ref in fetches if ref not in feeds] + list(targets)
         for ref in fetches:
@@ -132,11 +137,6 @@ class Interpreter:
             node = body.nodes.get(name)
             if node is None:
                 raise ExecutionError(f"{body.name} has no node {name!r}")
-            if node.op in LOOP_OPS:
-                raise ExecutionError(
-                    f"{body.name}: node {name!r} is part of a TF1 while loop ({node.op}); "
-                    "TF1 loops are not supported yet (TF2 While is)"
-                )
             needed.add(name)
             for ref in body.inputs[name]:
                 if ref in feeds:
@@ -145,6 +145,10 @@ class Interpreter:
                     raise MissingInputError(f"{body.name}: needs input {body.args[ref[1]]!r}, which is not given")
                 stack.append(ref[0])
             stack.extend(body.controls[name])
+        return needed
+
+    def _schedule(self, body: Body, feeds: dict[Ref, Any], needed: set[str]) -> tuple[list[str], dict[str, int]]:
+        """A topological order of ``needed`` and how many inputs each node feeds."""
         pending = {n: 0 for n in needed}
         users: dict[str, list[str]] = {n: [] for n in needed}
         consumers: dict[str, int] = {}
