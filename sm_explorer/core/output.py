@@ -25,6 +25,8 @@ def check_target(target: Path, overwrite: bool, model_root: Path | None = None) 
         root = model_root.resolve()
         if real == root or real.is_relative_to(root):
             raise OutputError("is inside the model folder; sm_explorer never writes there", target)
+        if root.is_relative_to(real):
+            raise OutputError("contains the model folder; replacing it would destroy the model", target)
     if target.exists() and not overwrite:
         raise OutputError("already exists (pass overwrite to replace it)", target)
 

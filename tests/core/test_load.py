@@ -22,15 +22,6 @@ def test_seed_examples_open_without_tensorflow():
     assert sig.concrete_function is not None
 
 
-def test_calling_before_the_execution_engine_is_a_clear_error():
-    imported = sm_explorer.load(fixture_model("seed_module"))
-    with pytest.raises(sm_explorer.NotImplementedYetError) as info:
-        imported.f(x=np.float32(2.0))
-    assert isinstance(info.value, NotImplementedError)
-    with pytest.raises(sm_explorer.SavedModelError):
-        imported.signatures["serving_default"](x=np.ones((1, 1), np.float32))
-
-
 def test_tags_are_needed_when_there_are_several_meta_graphs():
     path = fixture_model("tf1_two_metagraphs")
     with pytest.raises(ValueError, match=r"\['serve'\].*\['train'\]"):
