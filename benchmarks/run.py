@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ["bench_load.py"]
+BENCHES = ["bench_load.py", "bench_exec.py"]
 
 if __name__ == "__main__":
-    subprocess.run([sys.executable, str(HERE / "make_models.py"), "--only", "resnet50"], check=True)
+    subprocess.run([sys.executable, str(HERE / "make_models.py"), "--only", "resnet50", "mobilenet_v2"], check=True)
     failed = 0
     for name in BENCHES:
         print(f"== {name}")

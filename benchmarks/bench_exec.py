@@ -1,0 +1,86 @@
+"""Issue 4 benchmark: the NumPy backend against TensorFlow, same run.
+
+    python benchmarks/bench_exec.py [--models mobilenet_v2 resnet50] [--batches 1 8]
+
+For each model and batch size: the median wall time of the serving signature
+on NumPy (after one warm-up call) and in TensorFlow (a fresh process, after
+one warm-up call), their ratio (target: at most 2x), and peak memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ENV, have_tensorflow, model_path, report  # noqa: E402
+
+TF_RUN = """
+import json, sys, time, resource
+import numpy as np, tensorflow as tf
+path, batch, repeat = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+fn = tf.saved_model.load(path).signatures["serving_default"]
+(name, spec), = fn.structured_input_signature[1].items()
+shape = [batch] + [d for d in spec.shape.as_list()[1:]]
+x = tf.constant(np.random.default_rng(0).uniform(0, 3, shape).astype(np.float32))
+fn(**{name: x})
+times = []
+for _ in range(repeat):
+    t = time.perf_counter(); fn(**{name: x}); times.append(time.perf_counter() - t)
+print(json.dumps({"median": sorted(times)[len(times) // 2],
+                  "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+OURS_RUN = """
+import json, sys, time, resource
+import numpy as np, sm_explorer
+path, batch, repeat = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+sig = sm_explorer.load(path).signatures["serving_default"]
+(name, spec), = sig.inputs.items()
+shape = [batch] + [d for d in spec.shape[1:]]
+x = np.random.default_rng(0).uniform(0, 3, shape).astype(np.float32)
+sig(**{name: x})
+times = []
+for _ in range(repeat):
+    t = time.perf_counter(); sig(**{name: x}); times.append(time.perf_counter() - t)
+print(json.dumps({"median": sorted(times)[len(times) // 2],
+                  "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def measure(code: str, path: Path, batch: int, repeat: int) -> dict:
+    out = subprocess.run([sys.executable, "-c", code, str(path), str(batch), str(repeat)],
+                         capture_output=True, text=True, env=ENV)
+    if out.returncode != 0:
+        raise SystemExit(out.stderr[-2000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--models", nargs="+", default=["mobilenet_v2", "resnet50"])
+    parser.add_argument("--batches", nargs="+", type=int, default=[1, 8])
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    tf = have_tensorflow()
+    rows = []
+    for name in args.models:
+        path = model_path(name)
+        for batch in args.batches:
+            ours = measure(OURS_RUN, path, batch, args.repeat)
+            text = f"numpy {ours['median'] * 1e3:7.1f} ms (peak {ours['peak_mib']:.0f} MiB)"
+            if tf:
+                theirs = measure(TF_RUN, path, batch, args.repeat)
+                text += (f" | tf {theirs['median'] * 1e3:7.1f} ms (peak {theirs['peak_mib']:.0f} MiB)"
+                         f" | ratio {ours['median'] / theirs['median']:.2f}x")
+            rows.append((f"{name} batch {batch}", text))
+    print(f"finished {time.strftime('%H:%M:%S')}; peak memory is per process")
+    report(rows)
+
+
+if __name__ == "__main__":
+    main()
