@@ -51,6 +51,7 @@ def _attr_name(node: Any, key: str) -> str:
 
 # ---- inputs and calls ----
 
+
 @handles("Placeholder", "PlaceholderV2")
 def _placeholder(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int) -> list[Any]:
     raise MissingInputError(f"placeholder {node.name!r} in {body.name} needs a value (feed {node.name}:0)")
@@ -85,8 +86,10 @@ def _while(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int
         if not truthy(it.call(cond, values, depth + 1)[0]):
             return values
         values = it.call(loop, values, depth + 1)
-    raise LimitError(f"while loop {node.name!r} ran more than {it.limits.max_iterations} iterations "
-                     "(raise Limits.max_iterations to allow it)")
+    raise LimitError(
+        f"while loop {node.name!r} ran more than {it.limits.max_iterations} iterations "
+        "(raise Limits.max_iterations to allow it)"
+    )
 
 
 @handles("NoOp", "ControlTrigger")
@@ -103,6 +106,7 @@ def _switch(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: in
 
 
 # ---- variables ----
+
 
 def _variable(it: Interpreter, node: Any, ref: bool) -> VariableHandle:
     shared = node.attr["shared_name"].s.decode("utf-8", "replace") if "shared_name" in node.attr else ""
@@ -206,6 +210,7 @@ def _destroy(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: i
 
 
 # ---- the model's own checkpoint ----
+
 
 def permitted(it: Interpreter, node: Any, inputs: list[Any]) -> bool:
     """RestoreV2 may read the model's own checkpoint, and table initializers

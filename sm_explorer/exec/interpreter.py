@@ -81,8 +81,9 @@ class Interpreter:
         feeds = {(ARG, i): value for i, value in enumerate(args)}
         return self.run(body, feeds, body.outputs, body.control_outputs, depth)
 
-    def run(self, body: Body, feeds: dict[Ref, Any], fetches: Sequence[Ref], targets: Sequence[str] = (),
-            depth: int = 0) -> list[Any]:
+    def run(
+        self, body: Body, feeds: dict[Ref, Any], fetches: Sequence[Ref], targets: Sequence[str] = (), depth: int = 0
+    ) -> list[Any]:
         """Evaluate ``fetches`` (and run ``targets``) given ``feeds``."""
         needed = self._needed(body, feeds, fetches, targets)
         if any(body.nodes[n].op in LOOP_OPS for n in needed):
@@ -193,8 +194,14 @@ class Interpreter:
                     "(see `sm-explorer ops --supported` for the ops that run)"
                 )
             inputs = [builtin.deref(v) for v in inputs]
-            ctx = OpContext(node.op, node.name, body.attrs(node), _num_outputs(self, node),
-                            self.limits.max_elements, lambda name, args: self.call(name, args, depth + 1))
+            ctx = OpContext(
+                node.op,
+                node.name,
+                body.attrs(node),
+                _num_outputs(self, node),
+                self.limits.max_elements,
+                lambda name, args: self.call(name, args, depth + 1),
+            )
             result = kernel(ctx, *inputs)
         except SavedModelError:
             raise
@@ -214,4 +221,3 @@ class Interpreter:
 def _num_outputs(interpreter: Interpreter, node: Any) -> int:
     count = interpreter.signatures.num_outputs(node)
     return count if count is not None else 1
-

@@ -47,8 +47,11 @@ FALLBACK_OUTPUTS: dict[str, list[tuple[str, str]]] = {
     "TopKV2": [("values", ""), ("indices", "")],
     "StringSplitV2": [("indices", ""), ("values", ""), ("shape", "")],
     "ParseExampleV2": [
-        ("sparse_indices", "num_sparse"), ("sparse_values", "sparse_types"), ("sparse_shapes", "num_sparse"),
-        ("dense_values", "Tdense"), ("ragged_values", "ragged_value_types"),
+        ("sparse_indices", "num_sparse"),
+        ("sparse_values", "sparse_types"),
+        ("sparse_shapes", "num_sparse"),
+        ("dense_values", "Tdense"),
+        ("ragged_values", "ragged_value_types"),
         ("ragged_row_splits", "ragged_split_types"),
     ],
     "LookupTableExportV2": [("keys", ""), ("values", "")],

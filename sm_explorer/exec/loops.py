@@ -32,8 +32,15 @@ ROOT: Tag = ((), 0)
 PASS_THROUGH = {"Enter", "RefEnter", "Exit", "RefExit", "NextIteration", "RefNextIteration", "LoopCond"}
 
 
-def run_dataflow(it: Interpreter, body: Body, feeds: dict[Ref, Any], fetches: list[Ref], targets: list[str],
-                 needed: set[str], depth: int) -> list[Any]:
+def run_dataflow(
+    it: Interpreter,
+    body: Body,
+    feeds: dict[Ref, Any],
+    fetches: list[Ref],
+    targets: list[str],
+    needed: set[str],
+    depth: int,
+) -> list[Any]:
     from sm_explorer.exec.interpreter import DEAD
 
     consumers: dict[str, list[tuple[str, int]]] = {n: [] for n in needed}  # slot -1: a control edge

@@ -100,13 +100,7 @@ class Finding:
 def scan(model: SavedModel, denylist: Iterable[str] | None = None) -> list[Finding]:
     """Every node whose op is in ``denylist`` (default: every risky op)."""
     ops = dict(RISKY_OPS) if denylist is None else {op: RISKY_OPS.get(op, "denied") for op in denylist}
-    found = [
-        Finding("graph", node.name, node.op, ops[node.op])
-        for node in model.graph_def.node if node.op in ops
-    ]
+    found = [Finding("graph", node.name, node.op, ops[node.op]) for node in model.graph_def.node if node.op in ops]
     for name, function in sorted(model.functions.items()):
-        found += [
-            Finding(name, node.name, node.op, ops[node.op])
-            for node in function.node_def if node.op in ops
-        ]
+        found += [Finding(name, node.name, node.op, ops[node.op]) for node in function.node_def if node.op in ops]
     return found

@@ -50,8 +50,9 @@ class Session:
             return np.asarray(str(obj.asset_path).encode("utf-8"), dtype=object)
         if isinstance(obj, Constant):
             return obj.numpy()
-        raise ExecutionError(f"a function captures object {node_id} ({getattr(obj, 'kind', 'missing')}), "
-                             "which cannot be bound")
+        raise ExecutionError(
+            f"a function captures object {node_id} ({getattr(obj, 'kind', 'missing')}), which cannot be bound"
+        )
 
     def _create_resource(self, obj: Resource) -> Any:
         create = obj._children.get("_create_resource")
@@ -68,8 +69,15 @@ class Session:
 
     # ---- TF2 functions ----
 
-    def call_concrete(self, fn: ConcreteFunction, args: tuple, kwargs: Mapping[str, Any], flat: bool = False,
-                      names: list[str] | None = None, defaults: Mapping[str, Any] | None = None) -> Any:
+    def call_concrete(
+        self,
+        fn: ConcreteFunction,
+        args: tuple,
+        kwargs: Mapping[str, Any],
+        flat: bool = False,
+        names: list[str] | None = None,
+        defaults: Mapping[str, Any] | None = None,
+    ) -> Any:
         leaves = self._bind(fn, args, kwargs, names, defaults)
         captures = [self.captured(i) for i in fn.bound_inputs]
         outputs = self.interpreter.call(fn.name, leaves + captures)
@@ -80,9 +88,15 @@ class Session:
             return outputs
         return pack(fn.structured_outputs, outputs)
 
-    def _bind(self, fn: ConcreteFunction, args: tuple, kwargs: Mapping[str, Any],
-              names: list[str] | None = None, defaults: Mapping[str, Any] | None = None,
-              strict: bool = False) -> list[np.ndarray]:
+    def _bind(
+        self,
+        fn: ConcreteFunction,
+        args: tuple,
+        kwargs: Mapping[str, Any],
+        names: list[str] | None = None,
+        defaults: Mapping[str, Any] | None = None,
+        strict: bool = False,
+    ) -> list[np.ndarray]:
         """Match Python arguments to ``fn``'s input signature; return the flat tensors.
 
         Missing arguments take their Python defaults, which must equal the
@@ -130,8 +144,15 @@ class Session:
                 raise Mismatch(f"{name} must be {leaf_spec!r}")
         return out
 
-    def call_function(self, fns: list[ConcreteFunction], args: tuple, kwargs: Mapping[str, Any], what: str,
-                      names: list[str] | None = None, defaults: Mapping[str, Any] | None = None) -> Any:
+    def call_function(
+        self,
+        fns: list[ConcreteFunction],
+        args: tuple,
+        kwargs: Mapping[str, Any],
+        what: str,
+        names: list[str] | None = None,
+        defaults: Mapping[str, Any] | None = None,
+    ) -> Any:
         """Call the first concrete function whose input signature the arguments fit."""
         problems = []
         # First a trace whose dtypes the NumPy arguments already have; then any
@@ -199,8 +220,10 @@ class Session:
             ops = [n for n in self.init_ops() if n in body.nodes]
             if ops:
                 it.run(body, {}, [], ops)
-        feed_refs = {body.parse_ref(name): np.asarray(value) if not isinstance(value, np.ndarray) else value
-                     for name, value in feeds.items()}
+        feed_refs = {
+            body.parse_ref(name): np.asarray(value) if not isinstance(value, np.ndarray) else value
+            for name, value in feeds.items()
+        }
         values = it.run(body, feed_refs, [body.parse_ref(name) for name in fetches], list(targets))
         for name, value in zip(fetches, values):
             if value is DEAD:

@@ -33,8 +33,12 @@ def _create(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: in
     sharing = attrs.get("use_node_name_sharing", False)
     # A function body makes a fresh table per call unless it names a shared one.
     key = ("table", shared or (node.name if sharing or body.name == "graph" else id(node), body.name))
-    table = it.store.get(key, lambda: TableHandle(shared or node.name, numpy_type(node.attr["key_dtype"].type),
-                                                  numpy_type(node.attr["value_dtype"].type)))
+    table = it.store.get(
+        key,
+        lambda: TableHandle(
+            shared or node.name, numpy_type(node.attr["key_dtype"].type), numpy_type(node.attr["value_dtype"].type)
+        ),
+    )
     return [wrap(table)]
 
 

@@ -54,7 +54,7 @@ def _objects(path: Path, state: dict) -> None:
     for _, obj in loaded.walk():
         for fn in getattr(obj, "concrete_functions", []) or []:
             fn.inputs, fn.outputs, fn.signature_text()
-    loaded.variables, loaded.trainable_variables
+    _ = loaded.variables, loaded.trainable_variables
 
 
 STAGES: list[tuple[str, Callable[[Path, dict], None]]] = [

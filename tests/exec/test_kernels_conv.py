@@ -1,0 +1,136 @@
+"""Convolution and pooling kernels against tf.raw_ops: padding modes, strides,
+dilations, NHWC and NCHW.
+
+TF's CPU kernels refuse most NCHW ops, so NCHW cases run TF in NHWC and compare
+with our NCHW result transposed (``check.nchw``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+CONV_CASES = [
+    # input shape, filter shape, strides, dilations, padding
+    ((2, 7, 8, 3), (3, 3, 3, 4), [1, 1, 1, 1], [1, 1, 1, 1], "SAME"),
+    ((1, 7, 8, 3), (3, 3, 3, 4), [1, 2, 2, 1], [1, 1, 1, 1], "SAME"),
+    ((1, 8, 8, 2), (2, 2, 2, 3), [1, 2, 2, 1], [1, 1, 1, 1], "SAME"),
+    ((1, 9, 7, 3), (3, 2, 3, 5), [1, 2, 3, 1], [1, 1, 1, 1], "VALID"),
+    ((1, 9, 9, 2), (3, 3, 2, 2), [1, 1, 1, 1], [1, 2, 2, 1], "SAME"),
+    ((1, 9, 9, 2), (3, 3, 2, 2), [1, 1, 1, 1], [1, 2, 3, 1], "VALID"),
+    ((1, 5, 6, 2), (1, 1, 2, 3), [1, 1, 1, 1], [1, 1, 1, 1], "VALID"),
+    ((1, 6, 6, 2), (3, 3, 2, 3), [1, 2, 1, 1], [1, 1, 1, 1], "EXPLICIT"),
+]
+EXPLICIT = [0, 0, 1, 2, 0, 1, 0, 0]
+
+
+def conv_attrs(strides, dilations, padding):
+    attrs = {"strides": strides, "dilations": dilations, "padding": padding}
+    if padding == "EXPLICIT":
+        attrs["explicit_paddings"] = EXPLICIT
+    return attrs
+
+
+@pytest.mark.parametrize("case", CONV_CASES)
+def test_conv2d(check, rng, case):
+    xs, ws, strides, dilations, padding = case
+    inputs = {"input": rng.normal(size=xs).astype(np.float32), "filter": rng.normal(size=ws).astype(np.float32)}
+    attrs = conv_attrs(strides, dilations, padding)
+    check("Conv2D", inputs, attrs)
+    check.nchw("Conv2D", inputs, attrs, "input")
+
+
+def test_conv2d_big_and_grouped(check, rng):
+    # Large enough to take the accumulate (non-im2col) path.
+    inputs = {
+        "input": rng.normal(size=(2, 40, 40, 64)).astype(np.float32),
+        "filter": rng.normal(size=(3, 3, 64, 8)).astype(np.float32),
+    }
+    check("Conv2D", inputs, {"strides": [1, 1, 1, 1], "padding": "SAME"}, rtol=1e-4, atol=1e-4)
+    grouped = {
+        "input": rng.normal(size=(1, 6, 6, 4)).astype(np.float32),
+        "filter": rng.normal(size=(3, 3, 2, 6)).astype(np.float32),
+    }
+    check("Conv2D", grouped, {"strides": [1, 1, 1, 1], "padding": "SAME"})
+    check(
+        "Conv2D", {k: v.astype(np.float64) for k, v in grouped.items()}, {"strides": [1, 1, 1, 1], "padding": "VALID"}
+    )
+
+
+def test_conv_errors(check, rng):
+    x, w = np.zeros((1, 4, 4, 3), np.float32), np.zeros((3, 3, 2, 4), np.float32)
+    check.error("Conv2D", {"input": x, "filter": w}, {"strides": [1, 1, 1, 1], "padding": "SAME"})
+    # (A VALID window larger than the input is an error for us; TF's oneDNN kernel returns garbage.)
+
+
+# TF's depthwise conv needs equal strides (and no strides with dilation); its CPU
+# Conv2DBackpropInput has no dilations.
+DEPTHWISE_CASES = [c for c in CONV_CASES if c[2][1] == c[2][2] and (c[3] == [1, 1, 1, 1] or c[2] == [1, 1, 1, 1])]
+BACKPROP_CASES = [c for c in CONV_CASES if c[3] == [1, 1, 1, 1]]
+
+
+@pytest.mark.parametrize("case", DEPTHWISE_CASES)
+def test_depthwise(check, rng, case):
+    xs, ws, strides, dilations, padding = case
+    ws = ws[:2] + (xs[3], 2)
+    inputs = {"input": rng.normal(size=xs).astype(np.float32), "filter": rng.normal(size=ws).astype(np.float32)}
+    attrs = conv_attrs(strides, dilations, padding)
+    check("DepthwiseConv2dNative", inputs, attrs)
+    check.nchw("DepthwiseConv2dNative", inputs, attrs, "input")
+
+
+@pytest.mark.parametrize("case", BACKPROP_CASES)
+def test_conv2d_backprop_input(check, rng, case):
+    xs, ws, strides, dilations, padding = case
+    attrs = conv_attrs(strides, dilations, padding)
+    forward = check.tf_run("Conv2D", {"input": np.zeros(xs, np.float32), "filter": np.zeros(ws, np.float32)}, attrs)
+    dy = rng.normal(size=forward.shape).astype(np.float32)
+    inputs = {"input_sizes": np.int32(xs), "filter": rng.normal(size=ws).astype(np.float32), "out_backprop": dy}
+    check("Conv2DBackpropInput", inputs, attrs)
+
+
+def test_conv3d(check, rng):
+    x = rng.normal(size=(1, 5, 6, 4, 2)).astype(np.float32)
+    w = rng.normal(size=(2, 3, 2, 2, 3)).astype(np.float32)
+    for padding in ("SAME", "VALID"):
+        check("Conv3D", {"input": x, "filter": w}, {"strides": [1, 1, 2, 1, 1], "padding": padding})
+
+
+POOL_CASES = [
+    ([1, 2, 2, 1], [1, 2, 2, 1], "VALID"),
+    ([1, 3, 3, 1], [1, 2, 2, 1], "SAME"),
+    ([1, 3, 2, 1], [1, 1, 2, 1], "SAME"),
+    ([1, 3, 3, 1], [1, 3, 1, 1], "VALID"),
+]
+
+
+@pytest.mark.parametrize("case", POOL_CASES)
+@pytest.mark.parametrize("op", ["MaxPool", "AvgPool"])
+def test_pool(check, rng, case, op):
+    ksize, strides, padding = case
+    x = rng.normal(size=(2, 7, 6, 3)).astype(np.float32)
+    key = "input" if op == "MaxPool" else "value"
+    attrs = {"ksize": ksize, "strides": strides, "padding": padding}
+    check(op, {key: x}, attrs)
+    check.nchw(op, {key: x}, attrs, key)
+
+
+def test_max_pool_nan(check):
+    """NaN and -inf never win a TF max-pool window; all-NaN gives the lowest float."""
+    x = np.float32([np.nan, 1, np.nan, np.nan, -np.inf, np.nan, 2, 5, -np.inf]).reshape(1, 3, 3, 1)
+    for padding in ("SAME", "VALID"):
+        check("MaxPool", {"input": x}, {"ksize": [1, 2, 2, 1], "strides": [1, 1, 1, 1], "padding": padding})
+
+
+def test_pool_variants(check, rng):
+    x = rng.normal(size=(1, 5, 5, 2)).astype(np.float32)
+    check(
+        "MaxPoolV2",
+        {"input": x, "ksize": np.int32([1, 2, 2, 1]), "strides": np.int32([1, 2, 2, 1])},
+        {"padding": "SAME"},
+    )
+    check("MaxPool", {"input": np.int32(x * 10)}, {"ksize": [1, 2, 2, 1], "strides": [1, 1, 1, 1], "padding": "SAME"})
+    x3 = rng.normal(size=(1, 4, 5, 3, 2)).astype(np.float32)
+    for op in ("MaxPool3D", "AvgPool3D"):
+        check(op, {"input": x3}, {"ksize": [1, 2, 2, 2, 1], "strides": [1, 2, 1, 2, 1], "padding": "SAME"})
+    check.error("MaxPool", {"input": x}, {"ksize": [2, 2, 2, 1], "strides": [1, 1, 1, 1], "padding": "SAME"})

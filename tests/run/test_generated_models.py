@@ -1,0 +1,56 @@
+"""Keras application and layer models, generated with TensorFlow at test time
+(never committed), run on NumPy and compared with TensorFlow's outputs.
+
+Covers every op in Keras 3 exports of MobileNetV2, ResNet50, EfficientNetB0 and
+of Dense/Conv/BatchNorm/Pooling/Embedding/LSTM/GRU/LayerNorm/MultiHeadAttention
+models. Models are built once into .cache/models by benchmarks/make_models.py.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import sm_explorer
+from tests.conftest import ROOT
+
+_spec = importlib.util.spec_from_file_location("make_models", ROOT / "benchmarks" / "make_models.py")
+make_models = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(make_models)  # type: ignore[union-attr]
+NAMES = list(make_models.MODELS)
+CACHE = make_models.CACHE
+
+
+@pytest.fixture(scope="session")
+def generated(tf):
+    """Build any missing model (needs TensorFlow; takes about a minute the first time)."""
+    missing = [n for n in NAMES if not (make_models.EXPECTED / f"{n}.json").is_file()]
+    if missing:
+        subprocess.run([sys.executable, str(ROOT / "benchmarks" / "make_models.py"), "--only", *missing],
+                       check=True, capture_output=True)
+    return CACHE
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_generated_model_matches_tensorflow(generated, name):
+    expected = json.loads((make_models.EXPECTED / f"{name}.json").read_text())
+    (entry,) = expected["saved_models"]
+    (meta,) = entry["meta_graphs"]
+    loaded = sm_explorer.load(generated / name)
+    ran = [key for key, run in meta["runs"].items() if run.get("ran")]
+    assert ran
+    for key in ran:
+        npz = make_models.EXPECTED / name / "+".join(sorted(meta["tags"])) / f"{key}.npz"
+        with np.load(npz, allow_pickle=False) as data:
+            inputs = {k[3:]: data[k] for k in data.files if k.startswith("in/")}
+            want = {k[4:]: data[k] for k in data.files if k.startswith("out/")}
+        got = loaded.signatures[key](**inputs)
+        assert set(got) == set(want)
+        for out, value in want.items():
+            np.testing.assert_allclose(np.asarray(got[out]), value, rtol=1e-4, atol=1e-5, err_msg=f"{key}/{out}")
