@@ -1,0 +1,234 @@
+"""``Graph``: the nodes and tensors of one graph, whatever it was built from.
+
+The same class holds a model's outer graph (kind "graph"), one library
+function (kind "function", its inputs as ``_Arg`` nodes) and a flattened
+function (kind "flattened", calls inlined). Tensor names are graph style
+(``node:0``) everywhere; derived views (consumers, dtypes, call sites,
+scopes, variable links) are computed on first use.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from sm_explorer.core import dtypes
+from sm_explorer.core.shapes import Shape, shape_of
+from sm_explorer.graph.errors import PruneError
+from sm_explorer.graph.nodes import CALL_OPS, CONTROL_FLOW_OPS, CallSite, Node, Tensor, TensorRef
+
+if TYPE_CHECKING:
+    from sm_explorer.graph.library import Library
+    from sm_explorer.graph.nodes import Binding
+    from sm_explorer.graph.prune import PrunedFunction
+    from sm_explorer.graph.scopes import Scope
+
+__all__ = ["Graph", "UnknownNameError", "parse_tensor_name"]
+
+UNKNOWN_DTYPE = "unknown"
+
+
+class UnknownNameError(PruneError, KeyError):
+    """A node or tensor name that is not in the graph (the message suggests close ones)."""
+
+    __str__ = Exception.__str__  # KeyError would quote the message
+
+
+def parse_tensor_name(name: str) -> TensorRef | None:
+    """``"node:3"`` -> TensorRef; None when ``name`` has no ``:index`` (an op name)."""
+    head, sep, tail = name.rpartition(":")
+    if not sep or not head:
+        return None
+    if tail.isdecimal():
+        return TensorRef(head, int(tail))
+    node, sep2, arg = head.partition(":")  # function style "node:arg:index" kept as unknown
+    if sep2 and tail.lstrip("-").isdecimal():
+        return TensorRef(node, int(tail), arg)
+    return None
+
+
+class Graph:
+    """Nodes by name (in definition order), inputs, outputs and captured inputs."""
+
+    def __init__(self, library: Library, name: str, kind: str, function: str | None = None) -> None:
+        self.library = library
+        self.name = name
+        self.kind = kind
+        self.function = function  # the library function it was built from
+        self.nodes: dict[str, Node] = {}
+        self.inputs: list[str] = []  # Placeholder / _Arg node names, in order
+        self.outputs: dict[str, TensorRef] = {}  # function output name -> tensor
+        self.control_outputs: list[str] = []
+        self.captures: dict[str, Binding] = {}  # _Arg node -> the object it is bound to
+        self.inlined: dict[str, str] = {}  # flattened call node -> the function inlined there
+        self.notes: list[str] = []  # what could not be resolved, in plain words
+        self._consumers: dict[str, list[tuple[str, int]]] | None = None
+        self._links: dict[str, tuple[Binding, ...]] | None = None
+        self._bindings: dict[str, Binding] | None = None
+
+    # ---- lookup ----
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.nodes
+
+    def __iter__(self) -> Any:
+        return iter(self.nodes.values())
+
+    def node(self, name: str) -> Node:
+        """The node called ``name``; an ``UnknownNameError`` suggests close names."""
+        found = self.nodes.get(name)
+        if found is None:
+            raise UnknownNameError(f"no node {name!r} in {self.name}{self.suggest(name)}")
+        return found
+
+    def suggest(self, name: str) -> str:
+        """'; did you mean ...' text for an unknown name, or ''."""
+        base = name.split(":")[0].lstrip("^")
+        close = difflib.get_close_matches(base, list(self.nodes), n=3, cutoff=0.6)
+        if ":" in name and not name.startswith("^"):
+            close = [f"{c}:{name.rsplit(':', 1)[1]}" for c in close]
+        return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+
+    def location(self, name: str) -> tuple[str | None, str]:
+        """(function name or None for the outer graph, node name there) of a node."""
+        origin = self.node(name).origin
+        return origin.function, origin.node
+
+    # ---- outputs: count, dtypes, shapes ----
+
+    def num_outputs(self, node: Node) -> int | None:
+        types = self.library.signatures.output_types(node.proto)
+        if types is not None:
+            return len(types)
+        shapes = node.proto.attr.get("_output_shapes")
+        return len(shapes.list.shape) if shapes is not None else None
+
+    def output_dtypes(self, node: Node) -> list[str] | None:
+        types = self.library.signatures.output_types(node.proto)
+        if types is None:
+            count = self.num_outputs(node)
+            return None if count is None else [UNKNOWN_DTYPE] * count
+        return [dtypes.dtype_name(t) if t else UNKNOWN_DTYPE for t in types]
+
+    def output_shape(self, node: Node, index: int) -> Shape:
+        attrs = node.proto.attr
+        shapes = attrs.get("_output_shapes")
+        if shapes is not None and index < len(shapes.list.shape):
+            return shape_of(shapes.list.shape[index])
+        if index == 0:
+            if node.op in ("Placeholder", "PlaceholderWithDefault", "VariableV2", "Variable") and "shape" in attrs:
+                return shape_of(attrs["shape"].shape)
+            if node.op == "Const" and "value" in attrs:
+                return shape_of(attrs["value"].tensor.tensor_shape)
+            if node.op == "VarHandleOp":
+                return ()
+        return None
+
+    def tensor(self, name: str | TensorRef) -> Tensor:
+        """A tensor by name (``node:0``), with its dtype and shape where known."""
+        ref = name if isinstance(name, TensorRef) else parse_tensor_name(name)
+        if ref is None:
+            raise UnknownNameError(f"{name!r} is not a tensor name (expected 'node:index'){self.suggest(name)}")
+        node = self.node(ref.node)
+        types = self.output_dtypes(node)
+        if ref.known and types is not None and not 0 <= ref.index < len(types):
+            raise UnknownNameError(
+                f"{ref.name!r}: node {ref.node!r} ({node.op}) has {len(types)} output(s)"
+            )
+        dtype = types[ref.index] if ref.known and types is not None else UNKNOWN_DTYPE
+        shape = self.output_shape(node, ref.index) if ref.known else None
+        return Tensor(ref, node.op, dtype, shape)
+
+    # ---- derived views ----
+
+    def consumers(self, name: str) -> list[tuple[str, int]]:
+        """(consumer node, input position) for every data use of node ``name``;
+        position -1 marks a control dependency."""
+        if self._consumers is None:
+            table: dict[str, list[tuple[str, int]]] = {}
+            for node in self.nodes.values():
+                for i, ref in enumerate(node.inputs):
+                    table.setdefault(ref.node, []).append((node.name, i))
+                for c in node.control_inputs:
+                    table.setdefault(c, []).append((node.name, -1))
+            self._consumers = table
+        return self._consumers.get(name, [])
+
+    def call_sites(self) -> list[CallSite]:
+        """Every node that calls library functions: through any func attr (lists
+        too), or because its op is itself a function name."""
+        sites = []
+        for node in self.nodes.values():
+            callees: list[tuple[str, str]] = []
+            inlined = self.inlined.get(node.name)
+            if inlined is not None:
+                sites.append(CallSite(node.name, node.op, "call", (("inlined", inlined),)))
+                continue
+            if node.is_function:
+                callees.append(("op", node.op))
+            for key, value in node.proto.attr.items():
+                which = value.WhichOneof("value")
+                if which == "func":
+                    callees.append((key, value.func.name))
+                elif which == "list" and value.list.func:
+                    callees.extend((f"{key}[{i}]", f.name) for i, f in enumerate(value.list.func))
+            if not callees:
+                continue
+            kind = CONTROL_FLOW_OPS.get(node.op) or (
+                "call" if node.is_function or node.op in CALL_OPS else "other"
+            )
+            callees.sort()
+            sites.append(CallSite(node.name, node.op, kind, tuple(callees)))
+        return sites
+
+    def scopes(self) -> Scope:
+        """The name-scope tree ("a/b/c" is node c in scope b in scope a), with counts."""
+        from sm_explorer.graph.scopes import scope_tree
+
+        return scope_tree(self.nodes)
+
+    def op_counts(self) -> dict[str, int]:
+        return dict(sorted(Counter(n.op for n in self.nodes.values()).items()))
+
+    def category_counts(self) -> dict[str, int]:
+        return dict(sorted(Counter(n.category for n in self.nodes.values()).items()))
+
+    def variable_links(self) -> dict[str, tuple[Binding, ...]]:
+        """Node -> the variables (or other captured objects) it is or uses: variable
+        ops, captured inputs, and every op reading or writing through a handle."""
+        if self._links is None:
+            from sm_explorer.graph.variables import link_variables
+
+            self._links = link_variables(self)
+        return self._links
+
+    def variable_of(self, name: str) -> Binding | None:
+        """The first variable or object node ``name`` reads or writes, or None."""
+        found = self.variable_links().get(name)
+        return found[0] if found else None
+
+    @property
+    def bindings(self) -> dict[str, Binding]:
+        """Nodes that stand for an object: variable ops, captured inputs, asset
+        path placeholders (TF's loader feeds those itself)."""
+        if self._bindings is None:
+            from sm_explorer.graph.variables import sources
+
+            self._bindings = sources(self)
+        return self._bindings
+
+    # ---- pruning ----
+
+    def prune(self, feeds: Any, fetches: Any) -> PrunedFunction:
+        """The subgraph ``fetches`` need once ``feeds`` are given, as TF's
+        ``WrappedFunction.prune`` makes it."""
+        from sm_explorer.graph.prune import prune
+
+        return prune(self, feeds, fetches)
+
+    def __repr__(self) -> str:
+        return f"<sm_explorer.graph.Graph {self.kind} {self.name!r} nodes={len(self.nodes)}>"

@@ -1,0 +1,78 @@
+"""What every graph of one model shares: its function library and op signatures.
+
+A ``Library`` is made once per SavedModel (cached weakly, so it goes away
+with the model) and caches the graphs built from it, so asking for the same
+function twice costs nothing. It also works without a model, from a bare
+GraphDef, which tests and tools use.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import TYPE_CHECKING, Any
+
+from sm_explorer._proto import graph_pb2
+from sm_explorer.graph.opdefs import OpSignatures
+
+if TYPE_CHECKING:
+    from sm_explorer.core.model import SavedModel
+
+__all__ = ["Library"]
+
+_BY_MODEL: weakref.WeakKeyDictionary[Any, Library] = weakref.WeakKeyDictionary()
+
+
+class Library:
+    """Functions by name, op output signatures, the outer graph, and the model."""
+
+    def __init__(
+        self,
+        graph_def: graph_pb2.GraphDef,
+        op_list: graph_pb2.OpList | None = None,
+        model: SavedModel | None = None,
+    ) -> None:
+        self.graph_def = graph_def
+        self.model = model
+        self.functions: dict[str, graph_pb2.FunctionDef] = (
+            model.functions if model is not None else {f.signature.name: f for f in graph_def.library.function}
+        )
+        self.signatures = OpSignatures(self.functions, op_list)
+        self.graphs: dict[Any, Any] = {}  # cache: key -> Graph
+
+    @classmethod
+    def of(cls, model: SavedModel) -> Library:
+        """The library of a SavedModel, made once."""
+        found = _BY_MODEL.get(model)
+        if found is None:
+            found = cls(model.graph_def, model.meta_graph.meta_info_def.stripped_op_list, model)
+            _BY_MODEL[model] = found
+        return found
+
+    def function_graph(self, name: str) -> Any:
+        """One library function as a graph (calls not inlined), built once."""
+        key = ("function", name)
+        graph = self.graphs.get(key)
+        if graph is None:
+            from sm_explorer.graph.build import build_function
+            from sm_explorer.graph.variables import bind_captures
+
+            graph = self.graphs[key] = build_function(self, name)
+            bind_captures(graph, self, name)
+        return graph
+
+    @classmethod
+    def forget(cls, model: SavedModel) -> None:
+        """Drop a model's cached library and graphs (benchmarks measure cold builds)."""
+        _BY_MODEL.pop(model, None)
+
+    def concrete_function_bindings(self, name: str) -> list[int] | None:
+        """The object ids a TF2 concrete function captures (``bound_inputs``), if saved."""
+        if self.model is None:
+            return None
+        saved = self.model.meta_graph.object_graph_def.concrete_functions
+        if name not in saved:
+            return None
+        return list(saved[name].bound_inputs)
+
+    def __repr__(self) -> str:
+        return f"<Library {len(self.functions)} functions>"
