@@ -152,6 +152,55 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_graph(args: argparse.Namespace) -> int:
+    from pathlib import Path as _Path
+
+    from sm_explorer.core.loader import open_saved_model
+    from sm_explorer.render.dot import DotUnavailableError
+    from sm_explorer.render.views import view_for
+
+    model = open_saved_model(args.dir, _tags(args.tag_set))
+    view = view_for(model, signature=args.signature_def, function=args.function, objects=args.objects,
+                    expand=args.expand or (), show_all=args.all, budget=args.budget)
+    output = _Path(args.output)
+    fmt = args.format or output.suffix.lstrip(".") or "svg"
+    from sm_explorer.core.output import atomic_file
+
+    with atomic_file(output, args.overwrite, model.files.root) as tmp:
+        try:
+            view.save(tmp, fmt)
+        except DotUnavailableError as exc:
+            raise DotUnavailableError(f"{exc.message}; or use --format dot") from None
+    print(f"wrote {output} ({fmt})", file=sys.stderr)
+    return 0
+
+
+def cmd_prune(args: argparse.Namespace) -> int:
+    from pathlib import Path as _Path
+
+    from sm_explorer.core.loader import load
+
+    loaded = load(args.dir, tags=_tags(args.tag_set))
+    feeds = [f.strip() for f in args.feeds.split(",") if f.strip()] if args.feeds else []
+    fetches = [f.strip() for f in args.fetches.split(",") if f.strip()]
+    if args.signature_def:
+        signatures = loaded.signatures
+        if args.signature_def not in signatures:
+            from sm_explorer.errors import SavedModelError
+
+            raise SavedModelError(
+                f"has no signature {args.signature_def!r}; available: {sorted(signatures)}",
+                loaded.saved_model.files.proto_path,
+            )
+        pruned = signatures[args.signature_def].prune(feeds, fetches)
+    else:
+        pruned = loaded.graph.prune(feeds, fetches)
+    path = pruned.save(_Path(args.output), overwrite=args.overwrite)
+    print(f"wrote {path}: {len(pruned.nodes)} nodes, {len(pruned.checkpoint_keys)} variables; inputs "
+          + ", ".join(s.name or "?" for s in pruned.inputs), file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sm-explorer", description="Look inside TensorFlow SavedModels (no TensorFlow needed)."
@@ -195,6 +244,31 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--tag-set", help="comma-separated tags, any order")
     run.add_argument("--backend", choices=["numpy", "tf"], default="numpy")
     run.set_defaults(run=cmd_run)
+
+    gr = sub.add_parser("graph", help="draw a graph, a function body, a signature or the object graph")
+    gr.add_argument("dir")
+    which = gr.add_mutually_exclusive_group()
+    which.add_argument("--signature-def", help="the flattened graph of this signature")
+    which.add_argument("--function", help="the body of this library function")
+    which.add_argument("--objects", action="store_true", help="the trackable object graph")
+    gr.add_argument("--expand", nargs="*", metavar="SCOPE", help="name scopes to show expanded")
+    gr.add_argument("--all", action="store_true", help="show bookkeeping nodes too (Const, Identity, NoOp...)")
+    gr.add_argument("--budget", type=int, default=150, help="about how many boxes to show (default 150)")
+    gr.add_argument("--format", choices=["svg", "png", "pdf", "dot"], help="default: from the file suffix")
+    gr.add_argument("-o", "--output", required=True)
+    gr.add_argument("--overwrite", action="store_true")
+    gr.add_argument("--tag-set")
+    gr.set_defaults(run=cmd_graph)
+
+    pr = sub.add_parser("prune", help="cut the subgraph from feeds to fetches into a new SavedModel")
+    pr.add_argument("dir")
+    pr.add_argument("--signature-def", help="prune inside this signature's flattened graph (default: the graph)")
+    pr.add_argument("--feeds", default="", help="comma-separated tensor names, as `sm-explorer graph` shows them")
+    pr.add_argument("--fetches", required=True, help="comma-separated tensor or operation names")
+    pr.add_argument("--output", required=True, help="the new SavedModel folder")
+    pr.add_argument("--overwrite", action="store_true")
+    pr.add_argument("--tag-set")
+    pr.set_defaults(run=cmd_prune)
     return parser
 
 

@@ -65,6 +65,16 @@ class ConcreteFunction:
 
         return session_for(self._model).call_function([self], args, kwargs, self.name)
 
+    def prune(self, feeds: Any, fetches: Any) -> Any:
+        """The subgraph of this function (flattened) that ``fetches`` need from ``feeds``."""
+        from sm_explorer.graph import prune_concrete_function
+
+        return prune_concrete_function(self, feeds, fetches)
+
+    @property
+    def model(self) -> SavedModel:
+        return self._model
+
     def __repr__(self) -> str:
         return f"<sm_explorer.ConcreteFunction {self.name}{self.signature_text()}>"
 
@@ -107,6 +117,16 @@ class Signature:
         if args:
             raise ArgumentError(f"signature {self.key!r} takes keyword inputs only: {', '.join(self.inputs)}")
         return session_for(self._model).run_signature(self, kwargs)
+
+    def prune(self, feeds: Any, fetches: Any) -> Any:
+        """The subgraph of this signature (flattened) that ``fetches`` need from ``feeds``."""
+        from sm_explorer.graph import prune_signature
+
+        return prune_signature(self, feeds, fetches)
+
+    @property
+    def model(self) -> SavedModel:
+        return self._model
 
     def __repr__(self) -> str:
         ins = ", ".join(f"{k}: {v.dtype}{list(v.shape) if v.shape is not None else ''}" for k, v in self.inputs.items())

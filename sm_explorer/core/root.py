@@ -60,8 +60,22 @@ class Loaded(UserObject):
     def graph_def(self) -> Any:
         return self.saved_model.graph_def
 
+    @property
+    def graph(self) -> Any:
+        """The graph model of the MetaGraph's graph (the whole model for TF1)."""
+        from sm_explorer.graph import graph_of
+
+        return graph_of(self.saved_model)
+
     def prune(self, feeds: Any, fetches: Any) -> Any:
-        raise NotImplementedYetError("pruning is not available in this version")
+        """Like TF's ``loaded.prune`` for TF1 models: the subgraph ``fetches`` need
+        from ``feeds``. (For TF2, prune a signature: ``signatures[k].prune``.)"""
+        if self.saved_model.kind != "tf1":
+            raise NotImplementedYetError(
+                "prune on the root is for TF1 models, as in TensorFlow; for TF2 use "
+                "loaded.signatures[key].prune(feeds, fetches)"
+            )
+        return self.graph.prune(feeds, fetches)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         call = self._children.get("__call__")

@@ -12,7 +12,7 @@ from typing import Any
 from sm_explorer._proto import graph_pb2
 from sm_explorer.exec.attrs import decode_attrs
 from sm_explorer.exec.errors import ExecutionError
-from sm_explorer.exec.layout import OpSignatures
+from sm_explorer.graph.opdefs import OpSignatures
 
 __all__ = ["Body", "Ref", "ARG", "graph_body", "function_body"]
 

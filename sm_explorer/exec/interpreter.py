@@ -20,10 +20,10 @@ from sm_explorer.exec import builtin, tables  # noqa: F401  (register their hand
 from sm_explorer.exec.body import ARG, Body, Ref, function_body, graph_body
 from sm_explorer.exec.errors import ExecutionError, MissingInputError, RefusedOpError, UnsupportedOpError
 from sm_explorer.exec.handlers import HANDLERS
-from sm_explorer.exec.layout import OpSignatures
 from sm_explorer.exec.registry import KernelError, OpContext, lookup
 from sm_explorer.exec.resources import Store
 from sm_explorer.exec.safety import why_refused
+from sm_explorer.graph.library import Library
 
 if TYPE_CHECKING:
     from sm_explorer.core.model import SavedModel
@@ -51,7 +51,7 @@ class Interpreter:
         self.allow_ops = frozenset(allow_ops)
         self.limits = limits or Limits()
         self.store = Store()
-        self.signatures = OpSignatures(model)
+        self.signatures = Library.of(model).signatures  # op output layouts, shared with the graph model
         self._bodies: dict[str, Body] = {}
 
     # ---- bodies ----
@@ -219,5 +219,5 @@ class Interpreter:
 
 
 def _num_outputs(interpreter: Interpreter, node: Any) -> int:
-    count = interpreter.signatures.num_outputs(node)
-    return count if count is not None else 1
+    layout = interpreter.signatures.layout(node)
+    return sum(count for _, count in layout) if layout else 1

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from sm_explorer.core import specs
 from sm_explorer.core.specs import TensorSpec
-from sm_explorer.errors import NotImplementedYetError
 from sm_explorer.graph.errors import PruneError
 from sm_explorer.graph.graph import UnknownNameError, parse_tensor_name
 from sm_explorer.graph.nodes import Node, Tensor, TensorRef
@@ -290,12 +289,18 @@ class PrunedFunction:
         return variable_values(self)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedYetError(
-            "calling a pruned function needs the execution engine, which is not available in this version"
-        )
+        """Run on NumPy: inputs by position (feed order) or by feed name; the
+        result has the fetches' structure (None for operation fetches)."""
+        from sm_explorer.exec.pruned import call_pruned
 
-    def save(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedYetError("saving a pruned function is not available in this version")
+        return call_pruned(self, args, kwargs)
+
+    def save(self, path: Any, *, overwrite: bool = False) -> Any:
+        """Write a standalone SavedModel (``serve``, ``serving_default``) atomically;
+        refuses an existing path unless ``overwrite``; never touches the source."""
+        from sm_explorer.export.pruned import save_pruned
+
+        return save_pruned(self, path, overwrite=overwrite)
 
     def __repr__(self) -> str:
         ins = ", ".join(s.name or "?" for s in self.inputs)

@@ -136,6 +136,11 @@ def conv(x_last: np.ndarray, w: np.ndarray, geo: Geometry) -> np.ndarray:
     if cout % groups:
         raise KernelError(f"output depth {cout} must be a multiple of the group count {groups}")
     acc_t = _accumulate_dtype(x_last)
+    pointwise = all(k == 1 for k in geo.window) and all(st == 1 for st in geo.strides)
+    if groups == 1 and pointwise and not any(a or b for a, b in geo.pads):
+        # A 1x1 convolution is one matrix product over every pixel: no patches needed.
+        flat = np.ascontiguousarray(x_last, dtype=acc_t).reshape(-1, cin)
+        return (flat @ w.astype(acc_t, copy=False).reshape(cin, cout)).reshape([*x_last.shape[:-1], cout])
     xp = geo.pad(x_last).astype(acc_t, copy=False)
     w = w.astype(acc_t, copy=False)
     positions = geo.positions()

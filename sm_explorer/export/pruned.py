@@ -1,0 +1,65 @@
+"""Saving a pruned function as a new standalone SavedModel.
+
+The pruned GraphDef's variable placeholders become real variables (the
+writer adds a ``VarHandleOp`` per variable and a read of it); the checkpoint
+holds only those variables; the ``serving_default`` signature maps the feeds
+and fetches to friendly keys ("x:0" -> "x").
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sm_explorer.export.saved_model import Signature, SignatureTensor, write_saved_model
+
+if TYPE_CHECKING:
+    from sm_explorer.graph.prune import PrunedFunction
+
+__all__ = ["save_pruned"]
+
+
+def _key(name: str, taken: set[str]) -> str:
+    """A short signature key for a tensor: "model/dense/MatMul:1" -> "MatMul_1"."""
+    node, _, index = name.partition(":")
+    short = node.rsplit("/", 1)[-1] + (f"_{index}" if index not in ("", "0") else "")
+    base = re.sub(r"[^A-Za-z0-9_]", "_", short) or "tensor"
+    key, i = base, 1
+    while key in taken:
+        key, i = f"{base}_{i}", i + 1
+    taken.add(key)
+    return key
+
+
+def save_pruned(pruned: PrunedFunction, path: str | Path, *, overwrite: bool = False) -> Path:
+    from sm_explorer.graph.prune import leaves
+
+    model = pruned.graph.library.model
+    graph_def = pruned.graph_def(variables="placeholders")
+    values = pruned.variable_values()  # "name:0" -> array
+    reads = {name.split(":")[0]: f"{name.split(':')[0]}/Read/ReadVariableOp" for name in values}
+    kept = [n for n in graph_def.node if n.name not in reads]
+    del graph_def.node[:]
+    graph_def.node.extend(kept)
+    for node in graph_def.node:  # consumers now read the variable the writer adds
+        for i, ref in enumerate(node.input):
+            base, _, index = ref.lstrip("^").partition(":")
+            if base in reads and index in ("", "0"):
+                node.input[i] = ("^" + base) if ref.startswith("^") else reads[base]
+    taken: set[str] = set()
+    inputs = {_key(s.name or "input", taken): SignatureTensor(s.name, s.dtype, s.shape) for s in pruned.inputs}
+    outputs: dict[str, SignatureTensor] = {}
+    structure = pruned.structured_outputs
+    specs = [s for s in leaves(structure) if s is not None]
+    names = list(structure) if isinstance(structure, dict) else [s.name or "output" for s in specs]
+    taken = set()
+    for name, spec in zip(names, specs):
+        outputs[_key(str(name), taken)] = SignatureTensor(spec.name, spec.dtype, spec.shape)
+    return write_saved_model(
+        path, graph_def, Signature(inputs, outputs),
+        {name.split(":")[0]: value for name, value in values.items()},
+        overwrite=overwrite,
+        model_root=model.files.root if model is not None else None,
+        stripped_op_list=model.meta_graph.meta_info_def.stripped_op_list if model is not None else None,
+    )
