@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from sm_explorer._proto import graph_pb2
 
-__all__ = ["FLOAT", "RESOURCE", "node", "function", "graph_def"]
+__all__ = ["FLOAT", "RESOURCE", "node", "function", "graph_def", "layered_graph_def"]
 
 FLOAT = 1
 RESOURCE = 20
@@ -69,3 +69,19 @@ def graph_def(
     gd.library.function.extend(functions)
     gd.versions.producer = 1
     return gd
+
+
+def layered_graph_def(num_nodes: int, scopes: tuple[int, int] = (20, 50)) -> graph_pb2.GraphDef:
+    """A big scoped graph like a deep network: ``outer_i/inner_j/op_k`` nodes, each
+    fed by the previous one and, now and then, by one a few steps back."""
+    outer, inner = scopes
+    per_block = -(-num_nodes // outer)
+    per_layer = -(-per_block // inner)
+    nodes = [node("input", "Placeholder", dtype=FLOAT)]
+    previous = ["input"]
+    for k in range(num_nodes - 1):
+        name = f"block_{k // per_block}/layer_{(k % per_block) // per_layer}/op_{k}"
+        inputs = [previous[-1]] + ([previous[-7]] if k % 7 == 0 and len(previous) > 7 else [])
+        nodes.append(node(name, "AddV2" if len(inputs) > 1 else "Relu", inputs, T=FLOAT))
+        previous.append(name)
+    return graph_def(nodes)

@@ -1,0 +1,112 @@
+"""Which nodes a view shows, and which scopes it folds into single boxes.
+
+A graph of any size is shown as at most ``budget`` units: a unit is a node,
+or a collapsed name scope standing for every node under it. Starting with
+every top-level scope collapsed, the largest collapsed scope is expanded
+while the total stays within the budget. Scopes the user expanded or
+collapsed by hand are respected first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+
+from sm_explorer.graph.scopes import Scope
+
+__all__ = ["Layout", "plan"]
+
+
+@dataclass
+class Layout:
+    """The outcome: ``unit_of`` maps every node to the unit that shows it."""
+
+    unit_of: dict[str, str] = field(default_factory=dict)
+    ops: dict[str, str] = field(default_factory=dict)  # node -> op, for grouping
+    collapsed: set[str] = field(default_factory=set)  # scope paths shown as one box
+    expanded: set[str] = field(default_factory=set)
+
+    @property
+    def units(self) -> set[str]:
+        return set(self.unit_of.values())
+
+
+def plan(root: Scope, budget: int = 150, expand: Iterable[str] = (), collapse: Iterable[str] = (),
+         hidden: Collection[str] = (), ops: dict[str, str] | None = None) -> Layout:
+    """Decide what to show. ``hidden`` nodes (folded into neighbours) cost nothing.
+
+    A scope is expanded while the total stays within ``budget``; while the
+    view is still nearly empty (under a third of the budget), a scope may take
+    it up to twice the budget, so one huge scope still opens one level."""
+
+    def cost(scope: Scope) -> int:
+        return sum(1 for n in scope.nodes if n not in hidden) + len(scope.children)
+
+    forced_open = {p.strip("/") for p in expand}
+    forced_shut = {p.strip("/") for p in collapse}
+    # A scope forced open needs its ancestors open too.
+    for path in list(forced_open):
+        parts = path.split("/")
+        forced_open.update("/".join(parts[:i]) for i in range(1, len(parts)))
+    open_scopes = {""}
+    units = cost(root)
+    frontier = list(root.children.values())
+    while frontier:
+        frontier.sort(key=lambda s: (s.path not in forced_open, -s.count, s.path))
+        scope = frontier.pop(0)
+        if scope.path in forced_shut:
+            continue
+        extra = cost(scope) - 1
+        fits = units + extra <= budget or (units < budget // 3 and units + extra <= 2 * budget)
+        if scope.path not in forced_open and not fits:
+            continue
+        open_scopes.add(scope.path)
+        units += extra
+        frontier.extend(scope.children.values())
+    layout = Layout(expanded=open_scopes - {""}, ops=ops or {})
+    stack = [root]
+    while stack:
+        scope = stack.pop()
+        for node in scope.nodes:
+            layout.unit_of[node] = node
+        for child in scope.children.values():
+            if child.path in open_scopes:
+                stack.append(child)
+            else:
+                layout.collapsed.add(child.path)
+                for inner in child.walk():
+                    for node in inner.nodes:
+                        layout.unit_of[node] = f"scope:{child.path}"
+    _group_by_op(layout, budget, hidden)
+    return layout
+
+
+def _group_by_op(layout: Layout, budget: int, hidden: Collection[str]) -> None:
+    """Still too many boxes (hundreds of unscoped VarHandleOps, or of scopes
+    ``Read``, ``Read_1``...)? Fold siblings of one kind into a single "N ×" box:
+    nodes of one op in one scope, or sibling scopes named alike. Biggest first."""
+    units = {u for n, u in layout.unit_of.items() if n not in hidden}
+    if len(units) <= budget:
+        return
+    groups: dict[str, set[str]] = {}
+    for name, unit in layout.unit_of.items():
+        if name in hidden and unit == name:
+            continue
+        if unit == name:
+            scope, _, _ = name.rpartition("/")
+            key = f"ops:{scope}/{layout.ops.get(name, '')}"
+        elif unit.startswith("scope:"):
+            parent, _, base = unit[len("scope:"):].rpartition("/")
+            key = f"scopes:{parent}/{re.sub(r'_[0-9]+$', '', base)}"
+        else:
+            continue
+        groups.setdefault(key, set()).add(unit)
+    count = len(units)
+    for key, members in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        if count <= budget or len(members) < 2:
+            break
+        for name, unit in layout.unit_of.items():
+            if unit in members:
+                layout.unit_of[name] = key
+        count -= len(members) - 1

@@ -1,0 +1,248 @@
+"""A graph of the model as a picture: readable at any size.
+
+Big graphs fold by name scope (see ``collapse.py``); bookkeeping nodes (NoOp,
+single-use Const, Identity and ReadVariableOp) fold into their consumer
+unless ``show_all``; function call sites name their callees so a viewer can
+drill down; edges carry dtype and shape where known; nodes are coloured by
+op category with a legend; feeds, fetches, a kept (pruned) set, search hits
+and a selection can be highlighted.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sm_explorer.graph import Graph, Node
+from sm_explorer.render.collapse import Layout, plan
+from sm_explorer.render.dot import label_text, quote
+from sm_explorer.render.view import View
+
+__all__ = ["GraphView", "Highlight", "CATEGORY_COLOURS"]
+
+CATEGORY_COLOURS = {
+    "math": "#cfe2f3", "nn": "#f9cb9c", "array": "#d9ead3", "control_flow": "#ead1dc",
+    "variable": "#fff2cc", "io": "#f4cccc", "function_call": "#b4a7d6", "string": "#d0e0e3",
+    "constant": "#eeeeee", "input": "#b6d7a8", "other": "#ffffff",
+}
+FOLDABLE = {"Const", "Identity", "ReadVariableOp", "NoOp"}
+
+
+@dataclass
+class Highlight:
+    """What to make stand out. Names are node names (tensor names are accepted)."""
+
+    feeds: set[str] = field(default_factory=set)
+    fetches: set[str] = field(default_factory=set)
+    kept: set[str] | None = None  # a pruned subgraph: everything else is dimmed
+    hits: set[str] = field(default_factory=set)  # search results
+    selected: str | None = None
+
+    def normalized(self) -> Highlight:
+        def nodes(names: Iterable[str]) -> set[str]:
+            return {n.split(":")[0].lstrip("^") for n in names}
+
+        return Highlight(nodes(self.feeds), nodes(self.fetches),
+                         None if self.kept is None else nodes(self.kept), nodes(self.hits),
+                         self.selected.split(":")[0] if self.selected else None)
+
+
+class GraphView(View):
+    """``GraphView(graph).to_svg()``; ``expand``/``collapse`` scopes and re-render."""
+
+    def __init__(self, graph: Graph, *, budget: int = 150, show_all: bool = False,
+                 expanded: Iterable[str] = (), collapsed: Iterable[str] = (),
+                 highlight: Highlight | None = None) -> None:
+        self.graph = graph
+        self.budget = budget
+        self.show_all = show_all
+        self.expanded = set(expanded)
+        self.collapsed = set(collapsed)
+        self.highlight = highlight or Highlight()
+        self.ids: dict[str, str] = {}  # DOT id -> unit ("node name" or "scope:path")
+
+    def expand(self, scope: str) -> GraphView:
+        self.collapsed.discard(scope)
+        self.expanded.add(scope)
+        return self
+
+    def collapse(self, scope: str) -> GraphView:
+        self.expanded.discard(scope)
+        self.collapsed.add(scope)
+        return self
+
+    def layout(self) -> Layout:
+        hidden: set[str] = set()
+        if not self.show_all:
+            captured = self.graph.captures
+            for node in self.graph:
+                if node.op in FOLDABLE or node.name in captured:
+                    if node.op == "NoOp" or len({c for c, i in self.graph.consumers(node.name) if i >= 0}) == 1:
+                        hidden.add(node.name)
+        ops = {node.name: node.op for node in self.graph}
+        return plan(self.graph.scopes(), self.budget, self.expanded, self.collapsed, hidden, ops)
+
+    # ---- folding ----
+
+    def _folded(self, layout: Layout) -> dict[str, str]:
+        """Node -> the node it is folded into (only nodes shown on their own fold)."""
+        if self.show_all:
+            return {}
+        marked = self.highlight.normalized()
+        keep = marked.feeds | marked.fetches | ({marked.selected} if marked.selected else set())
+        folded: dict[str, str] = {}
+        captured = self.graph.captures
+        for node in self.graph:
+            foldable = node.op in FOLDABLE or node.name in captured  # captured variables fold into their reader
+            if not foldable or layout.unit_of.get(node.name) != node.name or node.name in keep:
+                continue
+            users = {c for c, i in self.graph.consumers(node.name) if i >= 0}
+            if node.op == "NoOp":
+                folded[node.name] = ""
+            elif len(users) == 1:
+                folded[node.name] = next(iter(users))
+        return folded
+
+    # ---- DOT ----
+
+    def to_dot(self) -> str:
+        graph = self.graph
+        layout = self.layout()
+        folded = self._folded(layout)
+        marked = self.highlight.normalized()
+
+        def unit(name: str) -> str | None:
+            seen = 0
+            while name in folded and seen < 64:  # follow folds to the node that shows them
+                name = folded[name]
+                seen += 1
+            return layout.unit_of.get(name) if name else None
+
+        members: dict[str, list[Node]] = {}
+        extras: Counter[str] = Counter()
+        for node in graph:
+            target = unit(node.name)
+            if target is None:
+                continue
+            if node.name in folded:
+                extras[target] += 1
+            else:
+                members.setdefault(target, []).append(node)
+        self.ids = {}
+        dot_id = {u: f"n{i}" for i, u in enumerate(sorted(members))}
+        self.ids = {v: k for k, v in dot_id.items()}
+        calls = {site.node: site for site in graph.call_sites()}
+        lines = [
+            "digraph G {", "  rankdir=TB;", "  newrank=true;",
+            '  node [fontname="Helvetica", fontsize=10, style="filled,rounded", shape=box, penwidth=1];',
+            '  edge [fontname="Helvetica", fontsize=8, color="#666666", arrowsize=0.6];',
+        ]
+        used_categories: set[str] = set()
+        for u, nodes in sorted(members.items()):
+            lines.append(self._unit_line(u, dot_id[u], nodes, extras[u], calls, marked, used_categories))
+        lines += self._edges(members, unit, dot_id, marked)
+        lines += self._legend(used_categories)
+        lines.append("}")
+        return "\n".join(lines)
+
+    def _unit_line(self, u: str, ident: str, nodes: list[Node], extra: int, calls: dict, marked: Highlight,
+                   used: set[str]) -> str:
+        names = {n.name for n in nodes}
+        if u.startswith("scopes:"):
+            parent, _, base = u[len("scopes:"):].rpartition("/")
+            text = f"{base}* scopes\n{len(nodes)} nodes" + (f"\nin {label_text(parent, 40)}" if parent else "")
+            category = Counter(n.category for n in nodes).most_common(1)[0][0]
+            attrs = {"shape": "box3d", "tooltip": f"scopes {base}, {base}_1, ... ({len(nodes)} nodes)"}
+        elif u.startswith("ops:"):
+            scope, _, op = u[len("ops:"):].rpartition("/")
+            text = f"{len(nodes)} × {op}" + (f"\nin {label_text(scope, 40)}" if scope else "")
+            category = nodes[0].category
+            attrs = {"shape": "box3d", "tooltip": f"{len(nodes)} {op} nodes" + (f" in {scope}" if scope else "")}
+        elif u.startswith("scope:"):
+            path = u[len("scope:"):]
+            ops = Counter(n.op for n in nodes).most_common(3)
+            total = len(nodes) + extra
+            text = f"{label_text(path.rsplit('/', 1)[-1], 40)}\n{total} nodes\n" + ", ".join(
+                f"{op}×{n}" for op, n in ops)
+            category = Counter(n.category for n in nodes).most_common(1)[0][0]
+            attrs = {"shape": "box3d", "tooltip": f"scope {path} ({total} nodes)"}
+        else:
+            node = nodes[0]
+            category = node.category
+            short = u.rsplit("/", 1)[-1]
+            text = label_text(short, 40) + ("" if short == node.op else f"\n{node.op}")
+            site = calls.get(node.name)
+            if site is not None:
+                text += "\n" + "\n".join(f"{attr}: {label_text(fn, 40)}" for attr, fn in site.callees[:4])
+                attrs = {"shape": "component"}
+            else:
+                attrs = {}
+            if extra:
+                text += f"\n(+{extra} folded)"
+            attrs["tooltip"] = node.name
+        used.add(category)
+        fill = CATEGORY_COLOURS.get(category, "#ffffff")
+        style = {"fillcolor": fill}
+        if marked.kept is not None and not names & marked.kept:
+            style = {"fillcolor": "#f7f7f7", "fontcolor": "#aaaaaa", "color": "#cccccc"}
+        if names & marked.hits:
+            style.update(color="#e69138", penwidth="3")
+        if names & marked.feeds:
+            style.update(color="#38761d", penwidth="3")
+        if names & marked.fetches:
+            style.update(color="#cc0000", penwidth="3")
+        if marked.selected in names:
+            style.update(color="#1155cc", penwidth="4")
+        attrs.update(style)
+        body = ", ".join(f"{k}={quote(str(v))}" for k, v in attrs.items())
+        return f"  {ident} [id={quote(ident)}, label={quote(text)}, {body}];"
+
+    def _edges(self, members: dict, unit, dot_id: dict[str, str], marked: Highlight) -> list[str]:  # type: ignore[no-untyped-def]
+        edges: dict[tuple[str, str], list[str]] = {}
+        for node in self.graph:  # folded nodes too: their inputs now enter the node they fold into
+            u = unit(node.name)
+            if u is None or u not in dot_id:
+                continue
+            for ref in node.inputs:
+                src = unit(ref.node)
+                if src is None or src == u or src not in dot_id:
+                    continue
+                edges.setdefault((src, u), []).append(ref.name)
+        near = set()
+        if marked.selected:
+            sel = marked.selected
+            near = {unit(sel)}
+        out = []
+        for (src, dst), tensors in sorted(edges.items()):
+            label = self._edge_label(tensors)
+            extra = ', color="#1155cc", penwidth=2' if near & {src, dst} else ""
+            out.append(f"  {dot_id[src]} -> {dot_id[dst]} [label={quote(label)}{extra}];")
+        return out
+
+    def _edge_label(self, tensors: list[str]) -> str:
+        unique = sorted(set(tensors))
+        if len(unique) > 1:
+            return f"×{len(unique)}"
+        try:
+            tensor = self.graph.tensor(unique[0])
+        except Exception:  # unknown dtypes just go unlabelled
+            return ""
+        if tensor.shape is None and tensor.dtype.startswith("?"):
+            return ""
+        if tensor.shape is None:
+            return f"{tensor.dtype} ?"
+        return f"{tensor.dtype} [" + ",".join("?" if d is None else str(d) for d in tensor.shape) + "]"
+
+    def _legend(self, used: set[str]) -> list[str]:
+        if not used:
+            return []
+        lines = ['  subgraph cluster_legend { label="op categories"; fontsize=9; color="#bbbbbb";']
+        for i, category in enumerate(sorted(used)):
+            lines.append(f"    legend{i} [label={quote(category.replace('_', ' '))}, "
+                         f"fillcolor={quote(CATEGORY_COLOURS.get(category, '#ffffff'))}, fontsize=8];")
+        lines.append("  }")
+        return lines
+
+    def __repr__(self) -> str:
+        return f"<GraphView {self.graph.name!r} ({len(self.graph)} nodes, budget {self.budget})>"

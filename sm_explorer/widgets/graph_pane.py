@@ -1,0 +1,282 @@
+"""Graph pane: the graphviz views with selection, scopes, drill-down, search,
+and feeds/fetches to build, run and export a pruned function.
+
+All state the user builds here lives on the explorer: ``explorer.feeds``,
+``explorer.fetches`` and ``explorer.pruned``. The picture comes from the
+rendering layer; pruning and execution from the core.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as w
+
+from sm_explorer import graph as graphs
+from sm_explorer.errors import SavedModelError
+from sm_explorer.render.dot import DotUnavailableError
+from sm_explorer.render.graph_view import GraphView, Highlight
+from sm_explorer.widgets.html import STYLE, esc, message, table
+from sm_explorer.widgets.svg_graph import SvgGraph
+
+if TYPE_CHECKING:
+    from sm_explorer.core.model import SavedModel
+
+__all__ = ["GraphPane"]
+
+
+def _targets(model: SavedModel) -> list[tuple[str, tuple[str, str]]]:
+    options = [("MetaGraph graph" + (" (TF2: outer graph)" if model.kind == "tf2" else ""), ("graph", ""))]
+    options += [(f"signature {k} (flattened)", ("signature", k)) for k in sorted(model.signatures)]
+    options += [(f"function {name}", ("function", name)) for name in sorted(model.functions)]
+    return options
+
+
+class GraphPane(w.VBox):
+    def __init__(self, model: SavedModel, explorer: Any) -> None:
+        self.model = model
+        self.explorer = explorer
+        self.history: list[tuple[str, str]] = []
+        self.graph: graphs.Graph | None = None
+        self.view: GraphView | None = None
+        self.selection: str | None = None  # a node name or "scope:path"
+        self.target = w.Dropdown(options=_targets(model), description="show", layout=w.Layout(width="60%"))
+        self.back_button = w.Button(description="◀ back", disabled=True)
+        self.crumbs = w.HTML()
+        self.search = w.Text(placeholder="search names or ops", layout=w.Layout(width="220px"))
+        self.svg = SvgGraph()
+        self.details = w.HTML()
+        self.tensor = w.Dropdown(description="tensor", options=[], layout=w.Layout(width="50%"))
+        buttons = {
+            "expand": "expand scope", "collapse": "collapse scope", "drill": "open function",
+            "feed": "mark as feed", "fetch": "mark as fetch", "clear": "clear feeds/fetches",
+            "build": "build pruned function", "run": "run pruned", "export": "export…",
+        }
+        self.buttons = {key: w.Button(description=text) for key, text in buttons.items()}
+        self.buttons["build"].button_style = "primary"
+        self.export_path = w.Text(placeholder="/path/to/new_saved_model", description="export to")
+        self.overwrite = w.Checkbox(description="overwrite if it exists")
+        self.state = w.HTML()
+        self.status = w.HTML()
+        self.target.observe(lambda c: self.show(*c["new"]), names="value")
+        self.back_button.on_click(lambda _: self.back())
+        self.search.observe(lambda c: self.find(c["new"]), names="value")
+        self.svg.observe(lambda c: self.select_dot_id(c["new"]), names="selected")
+        actions = {
+            "expand": self.expand, "collapse": self.collapse, "drill": self.drill, "feed": self.mark_feed,
+            "fetch": self.mark_fetch, "clear": self.clear, "build": self.build, "run": self.run,
+            "export": self.export,
+        }
+        for key, button in self.buttons.items():
+            button.on_click(lambda _, act=actions[key]: self._guard(act))
+        b = self.buttons
+        super().__init__([
+            w.HBox([self.target, self.back_button, self.search]), self.crumbs, self.svg,
+            w.HBox([b["expand"], b["collapse"], b["drill"]]),
+            w.HBox([self.tensor, b["feed"], b["fetch"], b["clear"]]),
+            w.HBox([b["build"], b["run"], b["export"], self.export_path, self.overwrite]),
+            self.status, self.state, self.details,
+        ])
+        self.show("graph", "")
+
+    # ---- what is shown ----
+
+    def show(self, kind: str, name: str, remember: bool = True) -> None:
+        """Show the MetaGraph graph, a flattened signature, or a function body."""
+        try:
+            if kind == "signature":
+                graph = graphs.flatten(self.model, name)
+            elif kind == "function":
+                graph = graphs.function_graph(self.model, name)
+            else:
+                graph = graphs.graph_of(self.model)
+        except SavedModelError as exc:
+            self.status.value = STYLE + message(f"cannot show {kind} {name}: {exc.message}", "error")
+            return
+        if remember and self.graph is not None:
+            self.history.append(self._current)
+        self._current = (kind, name)
+        self.back_button.disabled = not self.history
+        self.graph, self.view = graph, GraphView(graph)
+        self.selection = None
+        self.crumbs.value = esc(" ▸ ".join(f"{k} {n}".strip() for k, n in [*self.history, self._current]))
+        self.render()
+
+    def back(self) -> None:
+        if self.history:
+            kind, name = self.history.pop()
+            self.show(kind, name, remember=False)
+
+    def render(self) -> None:
+        assert self.view is not None
+        self.view.highlight = Highlight(set(self.explorer.feeds), set(self.explorer.fetches),
+                                        self.explorer.pruned.node_set if self._pruned_here() else None,
+                                        self.view.highlight.hits, self.view.highlight.selected)
+        try:
+            self.svg.svg = self.view.to_svg()
+        except DotUnavailableError as exc:
+            self.svg.svg = ""
+            self.status.value = STYLE + message(exc.message, "error")
+        self._show_state()
+
+    def _pruned_here(self) -> bool:
+        pruned = self.explorer.pruned
+        return pruned is not None and getattr(pruned, "graph", None) is self.graph
+
+    # ---- selection ----
+
+    def select_dot_id(self, dot_id: str) -> None:
+        if self.view is not None and dot_id in self.view.ids:
+            self.select(self.view.ids[dot_id])
+
+    def select(self, name: str) -> None:
+        """Select a node (by name) or a collapsed scope ("scope:path") — what a click does."""
+        assert self.graph is not None and self.view is not None
+        self.selection = name
+        self.view.highlight.selected = None if name.startswith("scope:") else name
+        if name.startswith("scope:"):
+            self.tensor.options = []
+            self.details.value = STYLE + f"<h4>scope {esc(name[6:])}</h4>"
+        else:
+            node = self.graph.node(name)
+            count = self.graph.num_outputs(node) or 0
+            self.tensor.options = [f"{name}:{i}" for i in range(count)] or [f"{name}:0"]
+            self.tensor.value = self.tensor.options[0]
+            self.details.value = self.describe(node)
+        dot_id = next((k for k, v in self.view.ids.items() if v == name), "")
+        if self.svg.selected != dot_id:
+            self.svg.selected = dot_id
+
+    def describe(self, node: Any) -> str:
+        assert self.graph is not None
+        parts = [STYLE, f"<h4>{esc(node.name)}</h4>", f"<div>op <b>{esc(node.op)}</b> · {esc(node.category)}</div>"]
+        function, original = self.graph.location(node.name)
+        if function:
+            parts.append(f"<div>from function {esc(function)}, node {esc(original)}</div>")
+        rows = []
+        for i in range(self.graph.num_outputs(node) or 0):
+            try:
+                t = self.graph.tensor(f"{node.name}:{i}")
+                rows.append([t.name, t.dtype, "?" if t.shape is None else list(t.shape)])
+            except SavedModelError:
+                continue
+        parts.append("<div>inputs: " + esc(", ".join(node.input_names()) or "none") + "</div>")
+        if rows:
+            parts.append(table(["output", "dtype", "shape"], rows))
+        binding = self.graph.variable_of(node.name)
+        if binding is not None:
+            key = esc(binding.checkpoint_key)
+            parts.append(f"<div>variable: <b>{esc(binding.name)}</b> (checkpoint key {key})</div>")
+        attrs = [[k, str(v).strip()[:120]] for k, v in sorted(node.attrs.items()) if not k.startswith("_")]
+        if attrs:
+            parts.append(table(["attr", "value"], attrs))
+        return "".join(parts)
+
+    def find(self, text: str) -> list[str]:
+        """Highlight nodes whose name or op contains ``text``."""
+        assert self.graph is not None and self.view is not None
+        needle = text.strip().lower()
+        hits = {n.name for n in self.graph if needle and (needle in n.name.lower() or needle in n.op.lower())}
+        self.view.highlight.hits = hits
+        self.render()
+        self.status.value = STYLE + message(f"{len(hits)} match(es)") if needle else ""
+        return sorted(hits)
+
+    # ---- scopes and drill-down ----
+
+    def expand(self) -> None:
+        if self.selection and self.selection.startswith("scope:") and self.view is not None:
+            self.view.expand(self.selection[6:])
+            self.render()
+
+    def collapse(self) -> None:
+        if self.view is None or not self.selection:
+            return
+        path = self.selection[6:] if self.selection.startswith("scope:") else self.selection.rpartition("/")[0]
+        if path:
+            self.view.collapse(path)
+            self.render()
+
+    def drill(self) -> None:
+        """Open the function the selected call site calls (the first one)."""
+        assert self.graph is not None
+        site = next((s for s in self.graph.call_sites() if s.node == self.selection), None)
+        names = [f for f in (site.functions if site else []) if f in self.model.functions]
+        if not names:
+            self.status.value = STYLE + message("select a function call site first")
+            return
+        self.show("function", names[0])
+
+    # ---- feeds, fetches, pruning ----
+
+    def mark_feed(self, tensor: str | None = None) -> None:
+        tensor = tensor or self.tensor.value
+        if tensor and tensor not in self.explorer.feeds:
+            self.explorer.feeds.append(tensor)
+        self.render()
+
+    def mark_fetch(self, name: str | None = None) -> None:
+        name = name or self.tensor.value
+        if name and name not in self.explorer.fetches:
+            self.explorer.fetches.append(name)
+        self.render()
+
+    def clear(self) -> None:
+        self.explorer.feeds.clear()
+        self.explorer.fetches.clear()
+        self.explorer.pruned = None
+        self.render()
+
+    def build(self) -> Any:
+        assert self.graph is not None
+        self.explorer.pruned = self.graph.prune(list(self.explorer.feeds), list(self.explorer.fetches))
+        pruned = self.explorer.pruned
+        self.status.value = STYLE + message(
+            f"pruned function: {len(pruned.node_set)} nodes; inputs "
+            + ", ".join(f"{s.name}: {s.dtype}" for s in pruned.inputs)
+        )
+        self.render()
+        return pruned
+
+    def run(self) -> Any:
+        from sm_explorer.core.samples import sample_inputs
+
+        pruned = self.explorer.pruned
+        if pruned is None:
+            raise ValueError("build a pruned function first")
+        inputs = sample_inputs({s.name: s for s in pruned.inputs})
+        outputs = pruned(**inputs)
+        self.status.value = STYLE + message(f"ran on sample inputs: {self._describe_outputs(outputs)}")
+        return outputs
+
+    def export(self) -> Any:
+        pruned = self.explorer.pruned
+        if pruned is None:
+            raise ValueError("build a pruned function first")
+        if not self.export_path.value.strip():
+            raise ValueError("type the folder to export to")
+        path = pruned.save(self.export_path.value.strip(), overwrite=self.overwrite.value)
+        self.status.value = STYLE + message(f"exported to {path}")
+        return path
+
+    def _guard(self, action: Any) -> None:
+        """Run a button's action; show its failure in the pane in plain words."""
+        try:
+            action()
+        except (SavedModelError, ValueError, KeyError) as exc:
+            text = exc.message if isinstance(exc, SavedModelError) else str(exc)
+            self.status.value = STYLE + message(text, "error")
+
+    @staticmethod
+    def _describe_outputs(outputs: Any) -> str:
+        import numpy as np
+
+        if isinstance(outputs, dict):
+            return ", ".join(f"{k}: {np.asarray(v).dtype}{list(np.asarray(v).shape)}" for k, v in outputs.items())
+        return str(outputs)[:200]
+
+    def _show_state(self) -> None:
+        pruned = self.explorer.pruned
+        rows = [["feeds", ", ".join(self.explorer.feeds) or "—"], ["fetches", ", ".join(self.explorer.fetches) or "—"],
+                ["pruned", f"{len(pruned.node_set)} nodes" if pruned is not None else "—"]]
+        self.state.value = STYLE + '<div class="smx-state">' + table(["", ""], rows) + "</div>"

@@ -1,0 +1,106 @@
+"""Graph views: structure of the DOT (what is shown, folded, collapsed), highlights,
+rendering every corpus model, and the size budget."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+import sm_explorer
+from sm_explorer import graph
+from sm_explorer.cli import main
+from sm_explorer.render.collapse import plan
+from sm_explorer.render.graph_view import GraphView, Highlight
+from sm_explorer.render.views import view_for
+from tests.conftest import CORPUS
+from tests.corpus.expected import cases
+from tests.graph.synth import layered_graph_def
+from tests.helpers import fixture_model
+
+
+def _nodes(dot: str) -> list[str]:
+    return re.findall(r'^\s+(n\d+) \[id=', dot, flags=re.M)
+
+
+def test_tf1_graph_shows_its_nodes_and_folds_bookkeeping():
+    model = sm_explorer.open_saved_model(fixture_model("tf1_two_metagraphs"), tags="serve")
+    g = graph.graph_of(model)
+    folded, full = GraphView(g).to_dot(), GraphView(g, show_all=True).to_dot()
+    assert len(_nodes(folded)) < len(_nodes(full))
+    assert 'label="x\\nPlaceholder"' in full
+    assert "folded" in folded
+
+
+def test_flattened_keras_signature_shows_layers_with_shapes():
+    model = sm_explorer.open_saved_model(fixture_model("keras3_export"))
+    dot = GraphView(graph.flatten(model, "serving_default")).to_dot()
+    assert "Conv2D" in dot and "Softmax" in dot
+    assert re.search(r'label="float32 \[\?,8,8,4\]"', dot)
+    assert "cluster_legend" in dot
+
+
+def test_tf2_outer_graph_shows_the_call_and_its_callee():
+    model = sm_explorer.open_saved_model(fixture_model("seed_module"))
+    dot = GraphView(graph.graph_of(model), show_all=True).to_dot()
+    assert "shape=\"component\"" in dot and "__inference" in dot
+
+
+def test_highlights_feeds_fetches_and_kept_set():
+    model = sm_explorer.open_saved_model(fixture_model("tf1_two_metagraphs"), tags="serve")
+    g = graph.graph_of(model)
+    pruned = g.prune("x:0", "out:0")
+    view = GraphView(g, show_all=True, highlight=Highlight({"x:0"}, {"out:0"}, set(pruned.nodes)))
+    dot = view.to_dot()
+    assert 'color="#38761d"' in dot and 'color="#cc0000"' in dot  # feed, fetch
+    assert 'fontcolor="#aaaaaa"' in dot  # dimmed: not in the pruned set
+
+
+def test_budget_collapses_scopes_and_expand_reopens_them():
+    model = sm_explorer.open_saved_model(fixture_model("small_rnn"))
+    g = graph.flatten(model, "serving_default")
+    small = GraphView(g, budget=8)
+    layout = small.layout()
+    assert layout.collapsed and len(layout.units) <= 16
+    scope = sorted(layout.collapsed)[0]
+    assert scope not in small.expand(scope).layout().collapsed
+
+
+def test_synthetic_50k_graph_stays_within_budget():
+    g = graph.graph_from_graph_def(layered_graph_def(50_000))
+    start = time.perf_counter()
+    dot = GraphView(g).to_dot()
+    assert time.perf_counter() - start < 10  # generous here; benchmarks/ has the real target
+    assert len(_nodes(dot)) <= 300
+
+
+def test_plan_respects_forced_choices():
+    model = sm_explorer.open_saved_model(fixture_model("keras3_export"))
+    root = graph.flatten(model, "serving_default").scopes()
+    layout = plan(root, budget=1, expand=["StatefulPartitionedCall"])
+    assert "StatefulPartitionedCall" in layout.expanded
+
+
+PARSEABLE = [c for c in cases() if c.source == "corpus" and "parse_error" not in c.expected]
+
+
+@pytest.mark.parametrize("case", PARSEABLE, ids=[c.id for c in PARSEABLE])
+def test_every_corpus_model_renders_its_default_view(dot_binary, case):
+    model = sm_explorer.open_saved_model(case.path, tags=case.expected["meta_graphs"][0]["tags"])
+    svg = view_for(model).to_svg()
+    assert "</svg>" in svg
+
+
+def test_graph_command_writes_svg_and_dot(dot_binary, tmp_path, capsys):
+    path = str(fixture_model("keras3_export"))
+    assert main(["graph", path, "--signature-def", "serving_default", "-o", str(tmp_path / "g.svg")]) == 0
+    assert (tmp_path / "g.svg").read_text().rstrip().endswith("</svg>")
+    assert main(["graph", path, "--objects", "-o", str(tmp_path / "o.dot")]) == 0
+    assert (tmp_path / "o.dot").read_text().startswith("digraph")
+    assert main(["graph", path, "--function", "nope", "-o", str(tmp_path / "x.svg")]) == 1
+    assert "nope" in capsys.readouterr().err
+
+
+def test_corpus_path_exists():
+    assert CORPUS.name == "savedmodels"
