@@ -16,6 +16,7 @@ import math
 import mmap
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 from sm_explorer.errors import (
     FormatError,
     SavedModelError,
+    UnsafePathError,
     UnsupportedError,
     ValueUnavailableError,
 )
@@ -42,6 +44,7 @@ __all__ = ["Checkpoint", "Entry", "OBJECT_GRAPH_KEY", "find_checkpoint"]
 
 OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
 MAX_SHARDS = 1 << 20
+MAX_RANK = 32  # NumPy arrays have at most 64 dims; no real tensor has more than a few
 
 
 @dataclass(frozen=True)
@@ -83,8 +86,8 @@ def _entry(key: str, value: bytes, num_shards: int) -> Entry:
         for s in proto.slices
     )
     problem = None
-    if proto.shape.unknown_rank or any(d < 0 for d in shape):
-        problem = f"its index entry has an invalid shape {list(shape)}"
+    if proto.shape.unknown_rank or any(d < 0 for d in shape) or len(shape) > MAX_RANK:
+        problem = f"its index entry has an invalid shape {list(shape)[:8]}"
     elif not 0 <= proto.shard_id < num_shards:
         problem = f"its index entry names shard {proto.shard_id} of {num_shards}"
     elif proto.offset < 0 or proto.size < 0:
@@ -136,24 +139,31 @@ class Checkpoint:
     def shard_path(self, shard: int) -> Path:
         return Path(f"{self.prefix}.data-{shard:05d}-of-{self.num_shards:05d}")
 
-    def shard_paths(self) -> list[Path]:
-        return [self.shard_path(i) for i in range(self.num_shards)]
+    def used_shards(self) -> list[int]:
+        """The shards entries point at (a header may claim many more)."""
+        return sorted({e.shard for e in self.entries.values() if not e.problem})
 
     def missing_shards(self) -> list[Path]:
-        return [p for p in self.shard_paths() if not p.is_file()]
+        return [p for p in map(self.shard_path, self.used_shards()) if not p.is_file()]
 
     def _map(self, shard: int, key: str) -> mmap.mmap | bytes:
         if shard not in self._maps:
             path = self.shard_path(shard)
+            if not path.exists():
+                raise ValueUnavailableError(f"the weights of {key!r} are in {path.name}, which is missing", path)
             try:
+                if not path.resolve().is_relative_to(self.prefix.parent.resolve()):
+                    raise UnsafePathError(f"{path.name} links outside the variables folder", path)
                 fd = os.open(path, os.O_RDONLY)
-            except FileNotFoundError:
-                raise ValueUnavailableError(
-                    f"the weights of {key!r} are in {path.name}, which is missing", path
-                ) from None
+            except OSError as exc:
+                raise ValueUnavailableError(f"cannot open {path.name} ({exc.strerror})", path) from None
             try:
-                size = os.fstat(fd).st_size
-                self._maps[shard] = mmap.mmap(fd, 0, access=mmap.ACCESS_READ) if size else b""
+                info = os.fstat(fd)
+                if not stat.S_ISREG(info.st_mode):
+                    raise ValueUnavailableError(f"{path.name} is not a regular file", path)
+                self._maps[shard] = mmap.mmap(fd, 0, access=mmap.ACCESS_READ) if info.st_size else b""
+            except OSError as exc:
+                raise ValueUnavailableError(f"cannot map {path.name} ({exc.strerror})", path) from None
             finally:
                 os.close(fd)
         return self._maps[shard]

@@ -27,8 +27,9 @@ def decode(view: memoryview, entry: Entry, dt: np.dtype, big_endian: bool, path:
     """The value held by ``view`` (exactly the entry's bytes)."""
     key = entry.key
     if dt.kind == "O":
-        out = np.empty(entry.num_elements, dtype=object)
-        out[:] = string_elements(view, entry, path)
+        items = string_elements(view, entry, path)  # checks the count against the bytes first
+        out = np.empty(len(items), dtype=object)
+        out[:] = items
         return out.reshape(entry.shape)
     if entry.num_elements * dt.itemsize != entry.size:
         raise FormatError(
