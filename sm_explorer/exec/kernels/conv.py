@@ -196,8 +196,18 @@ def depthwise_conv2d(ctx: OpContext, x: np.ndarray, w: np.ndarray) -> np.ndarray
     xp = geo.pad(xl).astype(acc_t, copy=False)
     wt = w.astype(acc_t, copy=False)
     cin, mult = w.shape[2], w.shape[3]
+    positions = geo.positions()
+    if mult == 1 and positions:
+        # The common case: multiply-accumulate whole feature maps, no temporaries per step.
+        wk = wt[..., 0]
+        out = geo.view(xp, positions[0]) * wk[positions[0]]
+        scratch = np.empty_like(out)
+        for p in positions[1:]:
+            np.multiply(geo.view(xp, p), wk[p], out=scratch)
+            out += scratch
+        return _from_last(out, first).astype(x.dtype, copy=False)
     acc = np.zeros([xl.shape[0], *geo.out, cin, mult], dtype=acc_t)
-    for p in geo.positions():
+    for p in positions:
         acc += geo.view(xp, p)[..., None] * wt[p]
     out = acc.reshape(acc.shape[:-2] + (cin * mult,))
     return _from_last(out, first).astype(x.dtype)
