@@ -154,7 +154,9 @@ class Checkpoint:
             try:
                 if not path.resolve().is_relative_to(self.prefix.parent.resolve()):
                     raise UnsafePathError(f"{path.name} links outside the variables folder", path)
-                fd = os.open(path, os.O_RDONLY)
+                if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block the open
+                    raise ValueUnavailableError(f"{path.name} is not a regular file", path)
+                fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
             except OSError as exc:
                 raise ValueUnavailableError(f"cannot open {path.name} ({exc.strerror})", path) from None
             try:

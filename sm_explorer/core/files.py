@@ -7,6 +7,7 @@ checked to stay inside the model folder.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from google.protobuf.message import DecodeError
 from sm_explorer._proto import saved_model_pb2
 from sm_explorer.errors import FormatError, MissingFileError, UnsafePathError, UnsupportedError
 
-__all__ = ["ModelFiles", "locate", "parse_saved_model", "inside"]
+__all__ = ["ModelFiles", "locate", "parse_saved_model", "inside", "read_regular"]
 
 PB, PBTXT, CPB = "saved_model.pb", "saved_model.pbtxt", "saved_model.cpb"
 
@@ -115,10 +116,31 @@ def locate(export_dir: str | os.PathLike[str]) -> ModelFiles:
     )
 
 
+def read_regular(path: Path, limit: int = 1 << 31) -> bytes:
+    """The bytes of a regular file. A FIFO, device or directory (which would
+    block or fail on read) and files over ``limit`` are refused."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise MissingFileError("is missing", path) from None
+    except OSError as exc:
+        raise FormatError(f"cannot be read ({exc.strerror})", path) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise FormatError("is not a regular file", path)
+    if info.st_size > limit:
+        raise FormatError(f"is {info.st_size} bytes, more than the {limit} this format allows", path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            return handle.read(info.st_size)  # what stat promised; never a blind huge read
+    except OSError as exc:
+        raise FormatError(f"cannot be read ({exc.strerror})", path) from None
+
+
 def parse_saved_model(files: ModelFiles) -> saved_model_pb2.SavedModel:
     """Parse saved_model.pb or .pbtxt; any problem becomes a FormatError."""
     model = saved_model_pb2.SavedModel()
-    data = files.proto_path.read_bytes()
+    data = read_regular(files.proto_path)
     if files.format == "pb":
         try:
             model.ParseFromString(data)

@@ -21,6 +21,15 @@ if TYPE_CHECKING:
 __all__ = ["ConcreteFunction", "Signature"]
 
 
+def _args_and_kwargs(value: Any) -> tuple[tuple, dict] | None:
+    """A canonical input signature is ``(args, kwargs)``; anything else is not trusted."""
+    if isinstance(value, tuple) and len(value) == 2:
+        args, kwargs = value
+        if isinstance(args, (tuple, list)) and isinstance(kwargs, dict):
+            return tuple(args), kwargs
+    return None
+
+
 class ConcreteFunction:
     """One traced function: its FunctionDef name, input signature and outputs."""
 
@@ -28,7 +37,7 @@ class ConcreteFunction:
         self._model = model
         self.name = name
         self.bound_inputs: list[int] = list(proto.bound_inputs) if proto else []
-        self.structured_input_signature: Any = (
+        self.structured_input_signature: Any = _args_and_kwargs(
             specs.decode(proto.canonicalized_input_signature) if proto else None
         )
         self.structured_outputs: Any = specs.decode(proto.output_signature) if proto else None
@@ -54,9 +63,8 @@ class ConcreteFunction:
 
     def signature_text(self) -> str:
         """A one-line, Python-like description of how to call this function."""
-        sig = self.structured_input_signature
-        args, kwargs = (sig if isinstance(sig, tuple) and len(sig) == 2 else ((), {}))
-        parts = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in (kwargs or {}).items()]
+        args, kwargs = self.structured_input_signature or ((), {})
+        parts = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
         return f"({', '.join(parts)})"
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:

@@ -17,7 +17,7 @@ from google.protobuf.message import DecodeError
 
 from sm_explorer._proto import fingerprint_pb2, graph_pb2, saved_model_pb2
 from sm_explorer.core.bundle import Checkpoint, find_checkpoint
-from sm_explorer.core.files import ModelFiles, inside
+from sm_explorer.core.files import ModelFiles, inside, read_regular
 from sm_explorer.core.functions import Signature
 from sm_explorer.core.objects import Trackable, Variable
 from sm_explorer.errors import SavedModelError, ValueUnavailableError
@@ -141,8 +141,8 @@ class SavedModel:
             return None
         proto = fingerprint_pb2.FingerprintDef()
         try:
-            proto.ParseFromString(path.read_bytes())
-        except DecodeError:
+            proto.ParseFromString(read_regular(path, limit=1 << 20))
+        except (DecodeError, SavedModelError):
             return None
         return proto
 

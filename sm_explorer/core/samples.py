@@ -4,6 +4,7 @@ and 2 for every unknown dimension (and for an unknown rank, one dim of 2)."""
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from sm_explorer.core.specs import TensorSpec
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
 __all__ = ["sample_inputs", "sample_value", "WORDS"]
 
 WORDS = ("apple", "kiwi", "banana", "cherry")
+MAX_ELEMENTS = 1 << 26
 SEED = 1234
 
 
@@ -23,6 +25,10 @@ def sample_value(spec: TensorSpec, rng: np.random.Generator) -> np.ndarray:
     from sm_explorer.core import dtypes
 
     shape = (2,) if spec.shape is None else tuple(2 if d is None else d for d in spec.shape)
+    if math.prod(shape) > MAX_ELEMENTS:
+        from sm_explorer.errors import LimitError
+
+        raise LimitError(f"input {spec.name!r} of shape {list(shape)} is too big for a sample (limit {MAX_ELEMENTS})")
     kind = spec.dtype
     if kind == "string":
         return rng.choice(np.array(WORDS, dtype="S"), shape)

@@ -7,6 +7,7 @@ arguments) into plain Python: tuples, lists, dicts and TensorSpec leaves.
 from __future__ import annotations
 
 import collections
+import keyword
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,10 +91,12 @@ def decode(value: objects_pb2.StructuredValue) -> Any:
     if kind == "named_tuple_value":
         pairs = [(p.key, decode(p.value)) for p in value.named_tuple_value.values]
         keys = [k for k, _ in pairs]
-        if all(k.isidentifier() for k in keys) and len(set(keys)) == len(keys):
-            cls = collections.namedtuple(value.named_tuple_value.name or "NamedTuple", keys)  # type: ignore[misc]
+        name = value.named_tuple_value.name or "NamedTuple"
+        usable = [name, *keys]
+        if all(k.isidentifier() and not keyword.iskeyword(k) for k in usable) and len(set(keys)) == len(keys):
+            cls = collections.namedtuple(name, keys)  # type: ignore[misc]
             return cls(*(v for _, v in pairs))
-        return dict(pairs)
+        return dict(pairs)  # names no Python class could have: keep the pairs
     if kind in ("tensor_value", "numpy_value"):
         from sm_explorer.core.tensors import to_numpy  # NumPy only when a constant is decoded
 

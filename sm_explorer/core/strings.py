@@ -32,6 +32,8 @@ def string_elements(view: memoryview, entry: Entry, path: Path) -> list[bytes]:
     pos = 0
     for _ in range(count):
         length, pos = read_varint(data, pos, len(data), path, f"the lengths of {entry.key!r}")
+        if length > len(data):
+            raise FormatError(f"a string of {entry.key!r} claims {length} bytes; the tensor has {len(data)}", path)
         lengths.append(length)
     fixed = b"".join(struct.pack("<I" if n <= 0xFFFFFFFF else "<Q", n) for n in lengths)
     crc = extend(0, fixed)

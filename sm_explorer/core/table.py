@@ -101,7 +101,9 @@ def _entries(block: bytes, path: Path | str, what: str) -> Iterator[tuple[bytes,
 
 def read_table(path: Path) -> list[tuple[bytes, bytes]]:
     """Return every (key, value) of the table file at ``path``, in key order."""
-    buf = path.read_bytes()
+    from sm_explorer.core.files import read_regular
+
+    buf = read_regular(path)
     if len(buf) < FOOTER_SIZE:
         raise FormatError(f"is {len(buf)} bytes, too short for a table footer", path)
     footer_at = len(buf) - FOOTER_SIZE

@@ -127,6 +127,7 @@ class Interpreter:
     def _needed(self, body: Body, feeds: dict[Ref, Any], fetches: Sequence[Ref], targets: Sequence[str]) -> set[str]:
         """The nodes the fetches and targets depend on, stopping at feeds."""
         needed: set[str] = set()
+        fed_nodes = {ref[0] for ref in feeds}  # a control dependency on a fed node is satisfied
         stack = [ref[0] for ref in fetches if ref not in feeds] + list(targets)
         for ref in fetches:
             if ref not in feeds and ref[0] == ARG:
@@ -145,7 +146,7 @@ class Interpreter:
                 if ref[0] == ARG:
                     raise MissingInputError(f"{body.name}: needs input {body.args[ref[1]]!r}, which is not given")
                 stack.append(ref[0])
-            stack.extend(body.controls[name])
+            stack.extend(c for c in body.controls[name] if c not in fed_nodes)
         return needed
 
     def _schedule(self, body: Body, feeds: dict[Ref, Any], needed: set[str]) -> tuple[list[str], dict[str, int]]:
@@ -154,7 +155,8 @@ class Interpreter:
         users: dict[str, list[str]] = {n: [] for n in needed}
         consumers: dict[str, int] = {}
         for name in needed:
-            deps = {r[0] for r in body.inputs[name] if r not in feeds and r[0] != ARG} | set(body.controls[name])
+            deps = {r[0] for r in body.inputs[name] if r not in feeds and r[0] != ARG}
+            deps |= {c for c in body.controls[name] if c in needed}
             for dep in deps:
                 pending[name] += 1
                 users[dep].append(name)

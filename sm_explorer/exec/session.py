@@ -78,7 +78,10 @@ class Session:
         names: list[str] | None = None,
         defaults: Mapping[str, Any] | None = None,
     ) -> Any:
-        leaves = self._bind(fn, args, kwargs, names, defaults)
+        try:
+            leaves = self._bind(fn, args, kwargs, names, defaults)
+        except Mismatch as exc:
+            raise ArgumentError(f"{fn.name}{fn.signature_text()}: {exc}") from None
         captures = [self.captured(i) for i in fn.bound_inputs]
         outputs = self.interpreter.call(fn.name, leaves + captures)
         if flat or fn.structured_outputs is None:

@@ -3,6 +3,7 @@ and looked up. Keys are compared as Python values (bytes for strings)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -65,16 +66,14 @@ def _from_file(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth:
         return []
     raw = np.asarray(inputs[1]).reshape(-1)[0]
     path = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
-    from pathlib import Path
+    from sm_explorer.core.files import read_regular
 
-    file = Path(path)
-    if file.stat().st_size > MAX_TABLE_FILE:
-        raise ExecutionError(f"table file {path} is larger than {MAX_TABLE_FILE} bytes")
+    data = read_regular(Path(path), limit=MAX_TABLE_FILE)
     attrs = body.attrs(node)
     key_index, value_index = int(attrs.get("key_index", WHOLE_LINE)), int(attrs.get("value_index", LINE_NUMBER))
     delimiter = str(attrs.get("delimiter", "\t")).encode()
     vocab_size, offset = int(attrs.get("vocab_size", -1)), int(attrs.get("offset", 0))
-    lines = file.read_bytes().split(b"\n")
+    lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
     if vocab_size >= 0:

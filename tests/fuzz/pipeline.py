@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import sm_explorer
 from sm_explorer.core.summary import open_all, show_data, variable_rows
@@ -57,21 +58,86 @@ def _objects(path: Path, state: dict) -> None:
     _ = loaded.variables, loaded.trainable_variables
 
 
+def _graphs(path: Path, state: dict) -> None:
+    from sm_explorer import graph
+
+    model = state["models"][0]
+    state["graph"] = graph.graph_of(model)
+    for name in list(model.functions)[:50]:
+        try:
+            graph.function_graph(model, name).call_sites()
+        except ALLOWED:
+            pass
+    for key in list(model.signatures)[:5]:
+        try:
+            graph.flatten(model, key)
+        except ALLOWED:
+            pass
+
+
+def _view(path: Path, state: dict) -> None:
+    from sm_explorer.render.objects_view import ObjectGraphView
+    from sm_explorer.render.views import view_for
+
+    model = state["models"][0]
+    view_for(model).to_dot()  # the layout itself is graphviz's job; the DOT is ours
+    ObjectGraphView(model).to_dot()
+
+
+def _first_signature(state: dict) -> Any:
+    signatures = state["models"][0].signatures
+    return signatures[sorted(signatures)[0]] if signatures else None
+
+
+def _prune(path: Path, state: dict) -> None:
+    signature = _first_signature(state)
+    if signature is not None:
+        feeds = [s.name for s in signature.inputs.values() if s.name]
+        fetches = [s.name for s in signature.outputs.values() if s.name]
+        if fetches:
+            signature.prune(feeds, fetches).graph_def(variables="placeholders")
+
+
+def _execute(path: Path, state: dict) -> None:
+    from sm_explorer.core.samples import sample_inputs
+    from sm_explorer.exec.interpreter import Limits
+    from sm_explorer.exec.session import Session
+
+    signature = _first_signature(state)
+    if signature is None:
+        return
+    session = Session(state["models"][0], limits=Limits(max_elements=1 << 22, max_iterations=1000, max_depth=32))
+    try:
+        inputs = sample_inputs(signature.inputs)
+    except ValueError:  # a dtype no sample can be made of (resource, variant): nothing to run
+        return
+    session.run_signature(signature, inputs)
+
+
 STAGES: list[tuple[str, Callable[[Path, dict], None]]] = [
     ("load", _load),
     ("show", _show),
     ("values", _values),
     ("objects", _objects),
+    ("graph", _graphs),
+    ("view", _view),
+    ("prune", _prune),
+    ("execute", _execute),
 ]
 
 
 def run_pipeline(path: Path) -> str:
-    """Run every stage; return the name of the stage that raised an allowed
-    error ("ok" if none did). Any other exception propagates: it is a bug."""
+    """Run every stage; return the first stage that raised an allowed error
+    ("ok" if none did). After a successful load every later stage runs even if
+    an earlier one failed cleanly, so each gets the mutant. Any other exception
+    propagates: it is a bug."""
     state: dict = {}
+    first = "ok"
     for name, stage in STAGES:
         try:
             stage(path, state)
         except ALLOWED:
-            return name
-    return "ok"
+            if name == "load":
+                return name
+            first = name if first == "ok" else first
+    return first
