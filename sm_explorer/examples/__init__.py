@@ -6,8 +6,8 @@
 
 They are copies of test fixtures made by tests/fixtures/make_fixtures.py:
 ``seed_module`` (the tf.saved_model docs example, TF2), ``tf1_two_metagraphs``
-(a TF1 Builder export with two MetaGraphs) and ``keras3_export`` (a small Keras 3
-``model.export()``).
+(a TF1 Builder export with two MetaGraphs), ``keras3_export`` (a small Keras 3
+``model.export()``) and ``assets_hash_table`` (hash tables filled from an asset file).
 """
 
 from __future__ import annotations

@@ -37,8 +37,20 @@ def save_pruned(pruned: PrunedFunction, path: str | Path, *, overwrite: bool = F
 
     model = pruned.graph.library.model
     graph_def = pruned.graph_def(variables="placeholders")
-    values = pruned.variable_values()  # "name:0" -> array
-    reads = {name.split(":")[0]: f"{name.split(':')[0]}/Read/ReadVariableOp" for name in values}
+    values = pruned.variable_values()  # "placeholder:0" -> array
+    bindings = pruned.variable_inputs
+    taken = {n.name for n in graph_def.node}
+    renamed: dict[str, str] = {}  # placeholder -> the variable's own name, where it is free
+    for tensor in values:
+        node = tensor.split(":")[0]
+        binding = bindings.get(tensor)
+        wanted = binding.variable.name.split(":")[0] if binding is not None and binding.variable else node
+        name, i = wanted, 1
+        while name in taken and name != node:
+            name, i = f"{wanted}_{i}", i + 1
+        taken.add(name)
+        renamed[node] = name
+    reads = {node: f"{name}/Read/ReadVariableOp" for node, name in renamed.items()}
     kept = [n for n in graph_def.node if n.name not in reads]
     del graph_def.node[:]
     graph_def.node.extend(kept)
@@ -46,7 +58,7 @@ def save_pruned(pruned: PrunedFunction, path: str | Path, *, overwrite: bool = F
         for i, ref in enumerate(node.input):
             base, _, index = ref.lstrip("^").partition(":")
             if base in reads and index in ("", "0"):
-                node.input[i] = ("^" + base) if ref.startswith("^") else reads[base]
+                node.input[i] = ("^" + renamed[base]) if ref.startswith("^") else reads[base]
     taken: set[str] = set()
     inputs = {_key(s.name or "input", taken): SignatureTensor(s.name, s.dtype, s.shape) for s in pruned.inputs}
     outputs: dict[str, SignatureTensor] = {}
@@ -58,7 +70,7 @@ def save_pruned(pruned: PrunedFunction, path: str | Path, *, overwrite: bool = F
         outputs[_key(str(name), taken)] = SignatureTensor(spec.name, spec.dtype, spec.shape)
     return write_saved_model(
         path, graph_def, Signature(inputs, outputs),
-        {name.split(":")[0]: value for name, value in values.items()},
+        {renamed[name.split(":")[0]]: value for name, value in values.items()},
         overwrite=overwrite,
         model_root=model.files.root if model is not None else None,
         stripped_op_list=model.meta_graph.meta_info_def.stripped_op_list if model is not None else None,

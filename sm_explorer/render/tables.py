@@ -105,6 +105,7 @@ def variables_frame(
     """
     import pandas as pd
 
+    model = getattr(model, "saved_model", model)  # what load() returns works too
     rows = _rows(model)
     for i, row in enumerate(rows):
         read = row.pop("_read")
