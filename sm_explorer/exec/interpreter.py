@@ -10,6 +10,7 @@ output sizes are bounded.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -37,10 +38,12 @@ LOOP_OPS = {"Enter", "RefEnter", "Exit", "RefExit", "NextIteration", "RefNextIte
 class Limits:
     """Bounds on what a hostile model can make us do."""
 
-    def __init__(self, max_elements: int = 1 << 28, max_iterations: int = 100_000, max_depth: int = 64) -> None:
+    def __init__(self, max_elements: int = 1 << 28, max_iterations: int = 100_000, max_depth: int = 64,
+                 max_seconds: float | None = None) -> None:
         self.max_elements = max_elements
         self.max_iterations = max_iterations
         self.max_depth = max_depth
+        self.max_seconds = max_seconds  # wall time for one top-level call (None: no limit)
 
 
 class Interpreter:
@@ -53,6 +56,7 @@ class Interpreter:
         self.store = Store()
         self.signatures = Library.of(model).signatures  # op output layouts, shared with the graph model
         self._bodies: dict[str, Body] = {}
+        self._deadline: float | None = None
 
     # ---- bodies ----
 
@@ -85,6 +89,9 @@ class Interpreter:
         self, body: Body, feeds: dict[Ref, Any], fetches: Sequence[Ref], targets: Sequence[str] = (), depth: int = 0
     ) -> list[Any]:
         """Evaluate ``fetches`` (and run ``targets``) given ``feeds``."""
+        if depth == 0:
+            seconds = self.limits.max_seconds
+            self._deadline = time.monotonic() + seconds if seconds is not None else None
         needed = self._needed(body, feeds, fetches, targets)
         if any(body.nodes[n].op in LOOP_OPS for n in needed):
             from sm_explorer.exec.loops import run_dataflow
@@ -180,6 +187,8 @@ class Interpreter:
 
     def _execute(self, body: Body, node: Any, inputs: list[Any], depth: int) -> tuple[Any, ...]:
         where = f"node {node.name!r} ({node.op}) in {body.name}"
+        if self._deadline is not None and time.monotonic() > self._deadline:
+            raise LimitError(f"execution ran past its time limit of {self.limits.max_seconds} s at {where}")
         refused = why_refused(node.op, self.allow_ops)
         if refused and not builtin.permitted(self, node, inputs):
             raise RefusedOpError(f"{where} {refused}; pass allow_ops=[{node.op!r}] to run it anyway")

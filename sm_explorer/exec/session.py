@@ -37,6 +37,7 @@ class Session:
         self.model = model
         self.interpreter = Interpreter(model, allow_ops, limits)
         self._initialized = False
+        self._creating: set[int | None] = set()
 
     # ---- captured objects ----
 
@@ -55,6 +56,15 @@ class Session:
         )
 
     def _create_resource(self, obj: Resource) -> Any:
+        if obj.node_id in self._creating:
+            raise ExecutionError(f"resource {obj.object_path} is needed to create itself")
+        self._creating.add(obj.node_id)
+        try:
+            return self._make_resource(obj)
+        finally:
+            self._creating.discard(obj.node_id)
+
+    def _make_resource(self, obj: Resource) -> Any:
         create = obj._children.get("_create_resource")
         fns = getattr(create, "concrete_functions", None)
         if not fns:

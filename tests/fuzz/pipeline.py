@@ -106,7 +106,8 @@ def _execute(path: Path, state: dict) -> None:
     signature = _first_signature(state)
     if signature is None:
         return
-    session = Session(state["models"][0], limits=Limits(max_elements=1 << 22, max_iterations=1000, max_depth=32))
+    limits = Limits(max_elements=1 << 22, max_iterations=1000, max_depth=32, max_seconds=2.0)
+    session = Session(state["models"][0], limits=limits)
     try:
         inputs = sample_inputs(signature.inputs)
     except ValueError:  # a dtype no sample can be made of (resource, variant): nothing to run
