@@ -1,6 +1,6 @@
 # The two commands the README promises: `make test` and `make demo`.
 # Both create .venv, install sm_explorer with its extras, and (as root) the
-# system tools the tests use. Other targets: protos, lint, bench, fuzz.
+# system tools the tests use. Other targets: protos, lint, bench, fuzz, gallery.
 
 PYTHON ?= python3
 VENV := .venv
@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 IS_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo yes)
 
-.PHONY: setup system test demo protos lint bench clean
+.PHONY: setup system test demo protos lint bench clean gallery
 
 $(STAMP): pyproject.toml
 	@if [ ! -x $(PY) ]; then \
@@ -17,13 +17,20 @@ $(STAMP): pyproject.toml
 	    rm -rf $(VENV); $(PYTHON) -m venv $(VENV); }; \
 	fi
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev,tf]'
+	$(PY) -m pip install -q -e '.[dev,tf,app]'
 	@touch $(STAMP)
 
-# System packages: Graphviz's dot (rendering tests). Installed only as root.
+# System packages: Graphviz's dot (rendering tests) and Debian's Chromium (the
+# browser tests drive /usr/bin/chromium; Playwright never downloads a browser).
+# Installed only as root, only when missing.
 system:
-	@if [ "$(IS_ROOT)" = yes ] && ! command -v dot >/dev/null; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; \
+	@if [ "$(IS_ROOT)" = yes ]; then \
+	  pkgs=""; \
+	  command -v dot >/dev/null || pkgs="$$pkgs graphviz"; \
+	  [ -x /usr/bin/chromium ] || pkgs="$$pkgs chromium chromium-driver"; \
+	  if [ -n "$$pkgs" ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$pkgs >/dev/null; \
+	  fi; \
 	fi
 
 setup: $(STAMP) system
@@ -31,8 +38,9 @@ setup: $(STAMP) system
 test: setup
 	$(PY) -m pytest -q
 
+# Serves the explorer on 127.0.0.1 and prints its address; Ctrl-C stops it.
 demo: setup
-	$(VENV)/bin/sm-explorer show sm_explorer/examples/keras3_export
+	$(VENV)/bin/sm-explorer serve sm_explorer/examples/keras3_export
 
 protos: $(STAMP)
 	$(PY) tools/gen_protos.py
@@ -43,5 +51,18 @@ lint: $(STAMP)
 bench: setup
 	$(PY) benchmarks/run.py
 
+# The README's screenshots (docs/gallery/*.png), taken by the browser tests.
+gallery: setup
+	$(PY) -m pytest -q tests/browser --gallery docs/gallery
+
 clean:
 	rm -rf $(VENV) .cache build *.egg-info
+
+# A long fuzz campaign (`make fuzz N=100000 SEED=1 JOBS=2`); new failures are
+# written under tests/fuzz/regressions/. `make test` runs a bounded one.
+N ?= 20000
+SEED ?= 1
+JOBS ?= 1
+.PHONY: fuzz
+fuzz: $(STAMP)
+	$(PY) -m tests.fuzz.campaign --n $(N) --seed $(SEED) --jobs $(JOBS) --pool all

@@ -201,12 +201,26 @@ def cmd_prune(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from sm_explorer.app import serve
+
+    return serve(args.dir, port=args.port, open_browser=not args.no_browser, tags=_tags(args.tag_set),
+                 debug=args.debug)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sm-explorer", description="Look inside TensorFlow SavedModels (no TensorFlow needed)."
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sv = sub.add_parser("serve", help="open the explorer in the browser (also: `sm-explorer DIR`)")
+    sv.add_argument("dir", help="SavedModel folder (or a serving base folder of versions)")
+    sv.add_argument("--port", type=int, help="port on 127.0.0.1 (default: the first free from 8866; 0: any)")
+    sv.add_argument("--no-browser", action="store_true", help="only print the address")
+    sv.add_argument("--tag-set", help="comma-separated tags of the MetaGraph to explore")
+    sv.set_defaults(run=cmd_serve)
 
     show = sub.add_parser("show", help="signatures, functions, objects, checkpoint, assets")
     show.add_argument("dir", help="SavedModel folder (or a serving base folder of versions)")
@@ -272,9 +286,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _default_to_serve(argv: Sequence[str], commands: Sequence[str]) -> list[str]:
+    """``sm-explorer DIR ...`` means ``sm-explorer serve DIR ...`` (like ``netron FILE``)."""
+    argv = list(argv)
+    for i, arg in enumerate(argv):
+        if arg in ("-h", "--help"):
+            break
+        if not arg.startswith("-"):
+            if arg not in commands:
+                argv.insert(i, "serve")
+            break
+    return argv
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    commands = next(a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    args = parser.parse_args(_default_to_serve(sys.argv[1:] if argv is None else argv, list(commands)))
     if not getattr(args, "run", None):
         parser.print_help()
         return 2

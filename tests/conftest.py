@@ -52,3 +52,37 @@ def corpus() -> Path:
     if not CORPUS.is_dir():
         need(f"the shared corpus at {CORPUS}")
     return CORPUS
+
+
+CHROMIUM = Path(os.environ.get("SM_EXPLORER_CHROMIUM", "/usr/bin/chromium"))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--gallery", metavar="DIR", default=None,
+                     help="browser tests also write the README's screenshots (small PNGs) into DIR")
+
+
+@pytest.fixture(scope="session")
+def browser() -> str:
+    """Debian's Chromium, for tests/browser (Playwright drives it; it never downloads one).
+
+    Also needs Playwright's Python package and Voila (the ``app`` extra), which
+    the browser tests cannot do without.
+    """
+    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
+        need(f"Chromium at {CHROMIUM} (apt package chromium)")
+    for module, what in (("playwright.sync_api", "Playwright for Python"), ("voila", "Voila (the app extra)")):
+        try:
+            __import__(module)
+        except ImportError:
+            need(what)
+    return str(CHROMIUM)
+
+
+@pytest.fixture(scope="session")
+def voila_app() -> None:
+    """Voila (the ``app`` extra), for tests of ``sm-explorer serve`` that need no browser."""
+    try:
+        import voila  # noqa: F401
+    except ImportError:
+        need("Voila (the app extra)")

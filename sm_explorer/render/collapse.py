@@ -15,7 +15,12 @@ from dataclasses import dataclass, field
 
 from sm_explorer.graph.scopes import Scope
 
-__all__ = ["Layout", "plan"]
+__all__ = ["Layout", "plan", "SAME_KIND_RUN"]
+
+SAME_KIND_RUN = 8  # this many siblings of one kind always fold into one box
+VARIABLE_OPS = {  # variable bookkeeping: grouped across scopes
+    "VarHandleOp", "VariableV2", "Variable", "ReadVariableOp", "AssignVariableOp", "VarIsInitializedOp", "Assign",
+}
 
 
 @dataclass
@@ -87,15 +92,14 @@ def _group_by_op(layout: Layout, budget: int, hidden: Collection[str]) -> None:
     ``Read``, ``Read_1``...)? Fold siblings of one kind into a single "N ×" box:
     nodes of one op in one scope, or sibling scopes named alike. Biggest first."""
     units = {u for n, u in layout.unit_of.items() if n not in hidden}
-    if len(units) <= budget:
-        return
     groups: dict[str, set[str]] = {}
     for name, unit in layout.unit_of.items():
         if name in hidden and unit == name:
             continue
         if unit == name:
-            scope, _, _ = name.rpartition("/")
-            key = f"ops:{scope}/{layout.ops.get(name, '')}"
+            op = layout.ops.get(name, "")
+            scope = "*" if op in VARIABLE_OPS else name.rpartition("/")[0]  # variables: one box for all
+            key = f"ops:{scope}/{op}"
         elif unit.startswith("scope:"):
             parent, _, base = unit[len("scope:"):].rpartition("/")
             key = f"scopes:{parent}/{re.sub(r'_[0-9]+$', '', base)}"
@@ -104,7 +108,9 @@ def _group_by_op(layout: Layout, budget: int, hidden: Collection[str]) -> None:
         groups.setdefault(key, set()).add(unit)
     count = len(units)
     for key, members in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-        if count <= budget or len(members) < 2:
+        # Over budget: fold the biggest groups until it fits. Within it, still fold
+        # long runs of one kind (a row of 24 VarHandleOps reads better as one box).
+        if len(members) < 2 or (count <= budget and len(members) < SAME_KIND_RUN):
             break
         for name, unit in layout.unit_of.items():
             if unit in members:

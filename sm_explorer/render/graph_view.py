@@ -156,6 +156,7 @@ class GraphView(View):
             attrs = {"shape": "box3d", "tooltip": f"scopes {base}, {base}_1, ... ({len(nodes)} nodes)"}
         elif u.startswith("ops:"):
             scope, _, op = u[len("ops:"):].rpartition("/")
+            scope = "" if scope == "*" else scope
             text = f"{len(nodes)} × {op}" + (f"\nin {label_text(scope, 40)}" if scope else "")
             category = nodes[0].category
             attrs = {"shape": "box3d", "tooltip": f"{len(nodes)} {op} nodes" + (f" in {scope}" if scope else "")}
@@ -184,7 +185,7 @@ class GraphView(View):
         used.add(category)
         fill = CATEGORY_COLOURS.get(category, "#ffffff")
         style = {"fillcolor": fill}
-        if marked.kept is not None and not names & marked.kept:
+        if marked.kept is not None and not names & (marked.kept | marked.feeds):
             style = {"fillcolor": "#f7f7f7", "fontcolor": "#aaaaaa", "color": "#cccccc"}
         if names & marked.hits:
             style.update(color="#e69138", penwidth="3")

@@ -42,6 +42,8 @@ class Explorer(w.VBox):
         self.tabs.observe(lambda change: self.show_pane(PANES[change["new"]]), names="selected_index")
         title = w.HTML(f"<b>sm_explorer</b> — {model.files.root} ({model.kind.upper()}, tags {model.tags})")
         super().__init__([title, self.tabs])
+        self.add_class("smx-explorer")  # stable hooks for styling and the browser tests
+        self.tabs.add_class("smx-tabs")
         self.show_pane("Overview")
 
     def _builders(self) -> dict[str, Callable[[], w.Widget]]:
@@ -76,6 +78,7 @@ class Explorer(w.VBox):
                 pane = self._builders()[name]()
             except Exception as exc:  # the error boundary: one pane failing never kills the widget
                 pane = w.HTML(STYLE + message(f"This pane failed: {type(exc).__name__}: {exc}", "error"))
+            pane.add_class(f"smx-pane-{name.lower()}")
             self.panes[name] = pane
             self.tabs.children = [self.panes.get(p, child) for p, child in zip(PANES, self.tabs.children)]
         index = PANES.index(name)

@@ -52,12 +52,18 @@ class GraphPane(w.VBox):
             "feed": "mark as feed", "fetch": "mark as fetch", "clear": "clear feeds/fetches",
             "build": "build pruned function", "run": "run pruned", "export": "export…",
         }
-        self.buttons = {key: w.Button(description=text) for key, text in buttons.items()}
+        self.buttons = {key: w.Button(description=text, layout=w.Layout(width="auto")) for key, text in buttons.items()}
         self.buttons["build"].button_style = "primary"
         self.export_path = w.Text(placeholder="/path/to/new_saved_model", description="export to")
         self.overwrite = w.Checkbox(description="overwrite if it exists")
         self.state = w.HTML()
         self.status = w.HTML()
+        # stable CSS hooks (the browser tests find the widgets by these)
+        for widget, css in ((self.status, "smx-status"), (self.details, "smx-details"), (self.tensor, "smx-tensor"),
+                            (self.crumbs, "smx-crumbs")):
+            widget.add_class(css)
+        for key, button in self.buttons.items():
+            button.add_class(f"smx-action-{key}")
         self.target.observe(lambda c: self.show(*c["new"]), names="value")
         self.back_button.on_click(lambda _: self.back())
         self.search.observe(lambda c: self.find(c["new"]), names="value")

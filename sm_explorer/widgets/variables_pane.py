@@ -92,7 +92,8 @@ class VariablesPane(w.VBox):
         frame = self.visible()
         params = int(frame["params"].fillna(0).sum()) if len(frame) else 0
         size = int(frame["bytes"].fillna(0).sum()) if len(frame) else 0
-        totals = f"<div><b>{len(frame)}</b> variables, <b>{params:,}</b> parameters, {human_bytes(size)}</div>"
+        totals = (f'<div class="smx-totals"><b>{len(frame)}</b> variables, <b>{params:,}</b> parameters, '
+                  f"{human_bytes(size)}</div>")
         shown = frame.head(SHOWN).drop(columns=["checkpoint_key"], errors="ignore")
         self.table.value = STYLE + totals + shown.to_html(classes="smx-table", index=False, escape=True, na_rep="")
 
