@@ -14,4 +14,8 @@ __all__ = ["PruneError"]
 
 
 class PruneError(SavedModelError, ValueError):
-    """A prune request that cannot be met: unknown name, bad feed, or unfed input."""
+    """A prune request that cannot be met: unknown name, bad feed, or unfed input.
+
+    For an unfed input, ``path`` lists the nodes from the fetch to that input."""
+
+    path: list[str] = []

@@ -164,11 +164,13 @@ def prune(graph: Graph, feeds: Any, fetches: Any) -> PrunedFunction:
                 steps = [*steps[:4], f"... {len(steps) - 8} more ...", *steps[-4:]]
             chain = " <- ".join(steps)
             kind = "placeholder" if nodes[name].op == "Placeholder" else "function input"
-            raise PruneError(
+            error = PruneError(
                 f"Unable to lift tensor {shown[path[-1]]!r} because it depends transitively on {kind} {name!r} "
                 f"via at least one path, e.g.: {chain}. Feed {name + ':0'!r} or fetch something that "
                 "does not need it."
             )
+            error.path = list(reversed(path))  # node names, fetch first: what a viewer highlights
+            raise error
     needed = set(order)
     return PrunedFunction(graph, feed_refs, structure, [n for n in nodes if n in needed])
 

@@ -234,8 +234,14 @@ class GraphPane(w.VBox):
         self.render()
 
     def build(self) -> Any:
-        assert self.graph is not None
-        self.explorer.pruned = self.graph.prune(list(self.explorer.feeds), list(self.explorer.fetches))
+        assert self.graph is not None and self.view is not None
+        try:
+            self.explorer.pruned = self.graph.prune(list(self.explorer.feeds), list(self.explorer.fetches))
+        except graphs.PruneError as exc:
+            if exc.path:  # show the offending path on the graph
+                self.view.highlight.hits = set(exc.path)
+                self.render()
+            raise
         pruned = self.explorer.pruned
         self.status.value = STYLE + message(
             f"pruned function: {len(pruned.node_set)} nodes; inputs "

@@ -7,7 +7,7 @@ import pytest
 
 from sm_explorer.core.loader import open_saved_model
 from sm_explorer.core.specs import TensorSpec
-from sm_explorer.errors import NotImplementedYetError, SavedModelError
+from sm_explorer.errors import SavedModelError
 from sm_explorer.graph import (
     PrunedFunction,
     PruneError,
@@ -150,12 +150,12 @@ def test_signature_and_function_entry_points(keras3):
     assert whole.inputs == [TensorSpec("float32", (None, 8, 8, 3), "image:0")]
 
 
-def test_call_and_save_are_not_implemented_yet(keras3):
+def test_the_whole_signature_as_a_pruned_function_runs_like_the_signature(keras3):
     pruned = signature_function(keras3, "serving_default")
-    with pytest.raises(NotImplementedYetError):
-        pruned(np.zeros((1, 8, 8, 3), np.float32))
-    with pytest.raises(NotImplementedYetError):
-        pruned.save("/tmp/nowhere")
+    x = np.random.default_rng(0).uniform(size=(2, 8, 8, 3)).astype(np.float32)
+    (want,) = keras3.signatures["serving_default"](image=x).values()
+    (got,) = (pruned(x).values() if isinstance(pruned(x), dict) else [pruned(x)])
+    np.testing.assert_allclose(np.asarray(got), want, rtol=1e-5)
 
 
 # ---- errors ----

@@ -70,3 +70,10 @@ def test_signature_view_search_and_scopes(dot_binary):
         pane.select(f"scope:{scopes[-1]}")
         pane.buttons["collapse"].click()
         assert scopes[-1] in pane.view.collapsed
+
+
+def test_unfed_path_is_highlighted(dot_binary):
+    explorer, pane = _pane(fixture_model("tf1_two_metagraphs"), tags="serve")
+    pane.mark_fetch("out:0")
+    pane.buttons["build"].click()
+    assert {"x", "out"} <= pane.view.highlight.hits  # the path from the fetch to the unfed input
