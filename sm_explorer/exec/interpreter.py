@@ -21,7 +21,7 @@ from sm_explorer.exec import builtin, tables  # noqa: F401  (register their hand
 from sm_explorer.exec.body import ARG, Body, Ref, function_body, graph_body
 from sm_explorer.exec.errors import ExecutionError, MissingInputError, RefusedOpError, UnsupportedOpError
 from sm_explorer.exec.handlers import HANDLERS
-from sm_explorer.exec.registry import KernelError, OpContext, lookup
+from sm_explorer.exec.registry import BudgetError, KernelError, OpContext, lookup
 from sm_explorer.exec.resources import Store
 from sm_explorer.exec.safety import why_refused
 from sm_explorer.graph.library import Library
@@ -216,6 +216,8 @@ class Interpreter:
             result = kernel(ctx, *inputs)
         except SavedModelError:
             raise
+        except BudgetError as exc:
+            raise LimitError(f"{where}: {exc}") from None
         except KernelError as exc:
             raise ExecutionError(f"{where}: {exc}") from None
         except MemoryError:

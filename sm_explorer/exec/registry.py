@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Kernel", "OpContext", "kernel", "lookup", "supported_ops", "KernelError"]
+__all__ = ["Kernel", "OpContext", "kernel", "lookup", "supported_ops", "KernelError", "BudgetError"]
 
 Kernel = Callable[..., Any]
 
@@ -23,6 +23,10 @@ _KERNELS: dict[str, Kernel] = {}
 
 class KernelError(Exception):
     """A kernel found its inputs or attrs invalid (the interpreter adds the node name)."""
+
+
+class BudgetError(KernelError):
+    """An output would be larger than the execution budget (becomes a LimitError)."""
 
 
 @dataclass
@@ -50,7 +54,7 @@ class OpContext:
     def check_size(self, num_elements: int) -> None:
         """Refuse to create an output larger than the execution budget."""
         if num_elements < 0 or num_elements > self.max_elements:
-            raise KernelError(
+            raise BudgetError(
                 f"{self.op} would create {num_elements} elements, over the limit of "
                 f"{self.max_elements} (raise max_elements to allow it)"
             )

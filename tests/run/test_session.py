@@ -105,3 +105,28 @@ def test_tf1_signatures_run_the_graph():
     out = loaded.signatures["serving_default"](x=x)
     (value,) = out.values()
     np.testing.assert_allclose(value, x @ w + b, rtol=1e-6)
+
+
+def test_execution_memory_budget_is_a_clear_error(tmp_path):
+    """A Fill asked (by a tensor value) for 10^10 elements stops at the budget."""
+    from sm_explorer._proto import graph_pb2
+    from sm_explorer.exec.body import graph_body
+    from sm_explorer.exec.interpreter import Interpreter
+
+    loaded = sm_explorer.load(fixture_model("tf1_two_metagraphs"), tags="serve")
+    graph = graph_pb2.GraphDef()
+    dims = graph.node.add(name="dims", op="Const")
+    dims.attr["dtype"].type = 3
+    dims.attr["value"].tensor.dtype = 3
+    dims.attr["value"].tensor.tensor_shape.dim.add().size = 2
+    dims.attr["value"].tensor.int_val.extend([100_000, 100_000])
+    value = graph.node.add(name="value", op="Const")
+    value.attr["dtype"].type = 1
+    value.attr["value"].tensor.dtype = 1
+    value.attr["value"].tensor.float_val.append(1.0)
+    fill = graph.node.add(name="fill", op="Fill", input=["dims", "value"])
+    fill.attr["T"].type = 1
+    body = graph_body(graph)
+    interpreter = Interpreter(loaded.saved_model, limits=Limits(max_elements=1 << 24))
+    with pytest.raises(LimitError, match="limit"):
+        interpreter.run(body, {}, [("fill", 0)])
