@@ -23,3 +23,13 @@ def test_refusal_reasons():
     assert why_refused("ReadFile") == RISKY_OPS["ReadFile"]
     assert why_refused("ReadFile", allowed=["ReadFile"]) is None
     assert why_refused("MatMul") is None
+
+
+def test_supported_ops_document_is_fresh():
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "list_ops.py"), "--check"], cwd=ROOT)
+    assert result.returncode == 0, "run: python tools/list_ops.py"
