@@ -314,7 +314,10 @@ def _copy(out: graph_pb2.GraphDef, pruned: PrunedFunction, name: str, waits: lis
                 notes.append(f"{name}: input {ref.name} has an unknown flat index")
     copy.input.extend(f"^{c}" for c in [*node.control_inputs, *waits])
     if "_class" in copy.attr:  # colocation with nodes that are gone would fail to import
-        kept = [s for s in copy.attr["_class"].list.s if not s.startswith(b"loc:@") or s[5:].decode() in emitted]
+        kept = [
+            s for s in copy.attr["_class"].list.s
+            if not s.startswith(b"loc:@") or s[5:].decode("utf-8", "replace") in emitted
+        ]
         del copy.attr["_class"]
         if kept:
             copy.attr["_class"].list.s.extend(kept)
