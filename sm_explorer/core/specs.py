@@ -94,8 +94,11 @@ def decode(value: objects_pb2.StructuredValue) -> Any:
         name = value.named_tuple_value.name or "NamedTuple"
         usable = [name, *keys]
         if all(k.isidentifier() and not keyword.iskeyword(k) for k in usable) and len(set(keys)) == len(keys):
-            cls = collections.namedtuple(name, keys)  # type: ignore[misc]
-            return cls(*(v for _, v in pairs))
+            try:
+                cls = collections.namedtuple(name, keys)  # type: ignore[misc]
+                return cls(*(v for _, v in pairs))
+            except ValueError:  # e.g. fields starting with "_"
+                pass
         return dict(pairs)  # names no Python class could have: keep the pairs
     if kind in ("tensor_value", "numpy_value"):
         from sm_explorer.core.tensors import to_numpy  # NumPy only when a constant is decoded

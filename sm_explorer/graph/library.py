@@ -8,7 +8,6 @@ GraphDef, which tests and tools use.
 
 from __future__ import annotations
 
-import weakref
 from typing import TYPE_CHECKING, Any
 
 from sm_explorer._proto import graph_pb2
@@ -19,7 +18,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Library"]
 
-_BY_MODEL: weakref.WeakKeyDictionary[Any, Library] = weakref.WeakKeyDictionary()
 
 
 class Library:
@@ -42,10 +40,11 @@ class Library:
     @classmethod
     def of(cls, model: SavedModel) -> Library:
         """The library of a SavedModel, made once."""
-        found = _BY_MODEL.get(model)
+        # Kept on the model itself: a cache keyed by the model would hold it alive forever.
+        found = model.__dict__.get("_graph_library")
         if found is None:
             found = cls(model.graph_def, model.meta_graph.meta_info_def.stripped_op_list, model)
-            _BY_MODEL[model] = found
+            model.__dict__["_graph_library"] = found
         return found
 
     def function_graph(self, name: str) -> Any:
@@ -63,7 +62,7 @@ class Library:
     @classmethod
     def forget(cls, model: SavedModel) -> None:
         """Drop a model's cached library and graphs (benchmarks measure cold builds)."""
-        _BY_MODEL.pop(model, None)
+        model.__dict__.pop("_graph_library", None)
 
     def concrete_function_bindings(self, name: str) -> list[int] | None:
         """The object ids a TF2 concrete function captures (``bound_inputs``), if saved."""

@@ -91,6 +91,7 @@ def encode_strings(elements: list[bytes]) -> tuple[bytes, int]:
 
 
 def decode_strings(data: bytes, count: int) -> list[bytes] | None:
+    """The elements of a well-formed string tensor (None if it is not one)."""
     if count > len(data):
         return None
     lengths, pos = [], 0
@@ -163,6 +164,7 @@ class _Bundle:
 
 
 def _entry_field(b: _Bundle, i: int, rng: random.Random) -> str:
+    """Set one field of entry ``i`` to a value chosen to break what reads it."""
     fields = parse(b.entries[i][1]) or []
     which = rng.choice(("dtype", "shard", "offset", "size", "crc", "shape", "shape+size", "slices"))
     if which == "dtype":

@@ -26,15 +26,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.fuzz.mutators import Files, Seed, Special, make_case, write_model
+from tests.fuzz.mutators import Files, Seed, make_case
 
-__all__ = [
-    "default_seeds", "Worker", "Report", "run_campaign", "save_failure", "minimize", "describe_loss",
-    "known_signatures", "main",
-]
+__all__ = ["default_seeds", "Worker", "Report", "run_campaign", "seed_timeouts", "describe_loss", "main"]
 
 ROOT = Path(__file__).resolve().parents[2]
-REGRESSIONS = Path(__file__).resolve().parent / "regressions"
 CORPUS = Path(os.environ.get("SM_EXPLORER_SHARED", ROOT.parent / "shared")) / "savedmodels"
 FIXTURES = ROOT / "tests" / "fixtures" / "models"
 SMALL_PROTO = 300_000  # bytes: bigger graphs take 0.1-1 s a case, too slow for `make test`
@@ -58,27 +54,32 @@ class Worker:
     """One worker process, restarted whenever it dies or stops answering."""
 
     def __init__(self, seeds: list[tuple[str, str]], timeout: float = 4.0, memory_mb: int = 2048,
-                 soft_memory_mb: int = 512) -> None:
-        self.seeds, self.timeout = seeds, timeout
+                 soft_memory_mb: int = 512, timeouts: dict[str, float] | None = None) -> None:
+        self.seeds, self.timeout, self.timeouts = seeds, timeout, timeouts or {}
+        self.wait = max([timeout, *self.timeouts.values()]) + 30  # then the worker is unresponsive
         self.args = [str(timeout), str(memory_mb), str(soft_memory_mb)]
         self.proc: subprocess.Popen[bytes] | None = None
         self.buffer = b""
         self.eof = False
-        fd, name = tempfile.mkstemp(prefix="sm-fuzz-worker-", suffix=".log")
-        os.close(fd)
-        self.stderr_path = Path(name)  # the worker's stderr: faulthandler writes there
+        # Ours, not the worker's: a killed worker cannot clean up after itself.
+        self.tmp = Path(tempfile.mkdtemp(prefix="sm-fuzz-"))
+        self.stderr_path = self.tmp / "worker.log"  # the worker's stderr: faulthandler writes there
 
     def _start(self) -> None:
         path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
         env = dict(os.environ, PYTHONPATH=path, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+        cases = self.tmp / "cases"
+        shutil.rmtree(cases, ignore_errors=True)  # what a lost worker left
+        cases.mkdir()
         with self.stderr_path.open("wb") as err:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "tests.fuzz.worker", *self.args], cwd=ROOT, env=env,
+                [sys.executable, "-m", "tests.fuzz.worker", *self.args, str(cases)], cwd=ROOT, env=env,
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
             )
         self.buffer, self.eof = b"", False
         assert self.proc.stdin is not None
-        self.proc.stdin.write((json.dumps({"op": "init", "seeds": self.seeds}) + "\n").encode())
+        init = {"op": "init", "seeds": self.seeds, "timeouts": self.timeouts}
+        self.proc.stdin.write((json.dumps(init) + "\n").encode())
         self.proc.stdin.flush()
         answer = self._read(120.0)
         if not answer or not answer.get("ready"):
@@ -143,36 +144,59 @@ class Worker:
         self.proc = None
         return describe_loss(kind, name, self._log_tail())
 
-    def run_cases(self, campaign: int, indices: list[int], hash_rate: float = 0.0):
-        """Yield one answer per index, in order, whatever happens to the worker."""
+    def run_cases(self, campaign: int, indices: list[int], hash_rate: float = 0.0, recycle: int = 500):
+        """Yield one answer per index, in order, whatever happens to the worker.
+
+        A fresh worker every ``recycle`` cases: memory the code under test keeps
+        across models (a leak) must not pile up and be blamed on a later case."""
         pending = list(indices)
         while pending:
-            self._send({"op": "cases", "campaign": campaign, "indices": pending, "hash_rate": hash_rate})
-            while pending:
-                answer = self._read(self.timeout + 30.0)
+            chunk = pending[:recycle]
+            self._send({"op": "cases", "campaign": campaign, "indices": chunk, "hash_rate": hash_rate})
+            while chunk:
+                answer = self._read(self.wait)
                 if answer is None:
-                    yield {"index": pending.pop(0), "stage": "?", "secs": None, "failure": self._lost()}
-                    break
-                if "harness_error" in answer:
-                    raise RuntimeError(f"the fuzz harness failed on case {pending[0]}:\n{answer['harness_error']}")
+                    failure = self._lost()
+                elif "harness_error" in answer:  # our bug: reported, and a clean worker goes on
+                    failure = {"kind": "harness", "exception": "-", "message": answer["harness_error"][-300:],
+                               "stage": "?", "where": "?", "traceback": answer["harness_error"],
+                               "signature": "harness:" + answer["harness_error"].strip().splitlines()[-1][:80]}
+                else:
+                    failure = None
+                index = chunk.pop(0)
                 pending.pop(0)
-                yield answer
+                if failure is None:
+                    yield answer
+                    continue
+                yield {"index": index, "stage": "?", "secs": None, "failure": failure}
+                break
+            self.close(keep_log=True)
 
-    def run_path(self, path: Path, specials: dict | None = None) -> dict:
-        self._send({"op": "path", "path": str(path), "specials": specials or {}})
-        answer = self._read(self.timeout + 30.0)
+    def baseline(self) -> dict[str, float]:
+        """Seconds the pipeline takes on each unmutated seed."""
+        self._send({"op": "baseline"})
+        answer = self._read(3600.0)
+        if not answer or "baseline" not in answer:
+            raise RuntimeError(f"timing the seeds failed: {answer} {self._log_tail()}")
+        return answer["baseline"]
+
+    def run_path(self, path: Path, specials: dict | None = None, timeout: float | None = None) -> dict:
+        self._send({"op": "path", "path": str(path), "specials": specials or {}, "timeout": timeout})
+        answer = self._read((timeout or self.timeout) + 30.0)
         if answer is None:
             return {"path": str(path), "stage": "?", "failure": self._lost()}
         if "harness_error" in answer:
             raise RuntimeError(answer["harness_error"])
         return answer
 
-    def close(self) -> None:
+    def close(self, keep_log: bool = False) -> None:
+        """Stop the worker (the log stays if it is to be restarted)."""
         if self.proc is not None:
             self.proc.kill()
             self.proc.wait()
             self.proc = None
-        self.stderr_path.unlink(missing_ok=True)
+        if not keep_log:
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def describe_loss(kind: str, name: str, log: str) -> dict:
@@ -201,6 +225,7 @@ class Report:
     slowest: tuple[float, int] = (0.0, -1)  # (seconds, case) of the slowest case that finished
 
     def summary(self) -> str:
+        """A few lines for people: throughput, stages reached, each failure and its case."""
         lines = [f"{self.n} cases in {self.seconds:.1f} s ({self.n / max(self.seconds, 1e-9):.0f}/s), "
                  f"{self.hashed} checked for writes, slowest case {self.slowest[1]} took {self.slowest[0]:.2f} s; "
                  f"first clean error at: {dict(sorted(self.stages.items()))}"]
@@ -220,6 +245,7 @@ def run_campaign(n: int, seed: int, jobs: int = 1, pool: str = "small", hash_rat
     """Run cases ``start``..``start + n - 1`` of campaign ``seed`` on ``jobs`` workers."""
     seeds = default_seeds(pool)
     local = [Seed(name, Path(root)) for name, root in seeds]
+    timeouts = seed_timeouts(seeds, timeout, memory_mb)
     report = Report()
     lock = threading.Lock()
     began = time.monotonic()
@@ -227,7 +253,7 @@ def run_campaign(n: int, seed: int, jobs: int = 1, pool: str = "small", hash_rat
     errors: list[BaseException] = []
 
     def drain(indices: list[int]) -> None:
-        worker = Worker(seeds, timeout, memory_mb)
+        worker = Worker(seeds, timeout, memory_mb, timeouts=timeouts)
         try:
             for answer in worker.run_cases(seed, indices, hash_rate):
                 with lock:
@@ -251,6 +277,16 @@ def run_campaign(n: int, seed: int, jobs: int = 1, pool: str = "small", hash_rat
     return report
 
 
+def seed_timeouts(seeds: list[tuple[str, str]], timeout: float, memory_mb: int = 2048) -> dict[str, float]:
+    """The time limit of each seed's mutants: ``timeout``, or 5 times what the
+    unmutated seed takes (plus a second) if that is more."""
+    worker = Worker(seeds, timeout, memory_mb)
+    try:
+        return {name: round(max(timeout, 5 * secs + 1), 1) for name, secs in worker.baseline().items()}
+    finally:
+        worker.close()
+
+
 def _record(report: Report, answer: dict, seeds: list[Seed], campaign: int, pool: str) -> None:
     report.n += 1
     report.hashed += bool(answer.get("hashed"))
@@ -260,9 +296,11 @@ def _record(report: Report, answer: dict, seeds: list[Seed], campaign: int, pool
     report.stages["FAILURE" if failure else answer["stage"]] += 1
     if not failure:
         return
-    case = make_case(seeds, campaign, answer["index"])
-    entry = {**failure, "index": answer["index"], "campaign": campaign, "pool": pool, "seed": case.seed,
-             "mutations": case.mutations, "size": _size(case.files)}
+    entry = {**failure, "index": answer["index"], "campaign": campaign, "pool": pool, "seed": "?",
+             "mutations": [], "size": 0, "timeout": answer.get("timeout")}
+    if failure["kind"] != "harness":  # building the case may be what failed
+        case = make_case(seeds, campaign, answer["index"])
+        entry.update(seed=case.seed, mutations=case.mutations, size=_size(case.files))
     sig = failure["signature"]
     report.counts[sig] += 1
     kept = report.failures.get(sig)
@@ -270,82 +308,17 @@ def _record(report: Report, answer: dict, seeds: list[Seed], campaign: int, pool
         report.failures[sig] = entry
 
 
-def _specials(files: Files) -> dict[str, dict]:
-    return {rel: {"kind": v.kind, "target": v.target} for rel, v in files.items() if isinstance(v, Special)}
-
-
-def minimize(files: Files, signature: str, worker: Worker, max_trials: int = 16) -> Files:
-    """Drop every file the failure does not need (one at a time, while it still reproduces)."""
-    tmp = Path(tempfile.mkdtemp(prefix="sm-fuzz-min-"))
-    try:
-        for trials, rel in enumerate(sorted(files)):
-            if trials >= max_trials:
-                break
-            trial = {k: v for k, v in files.items() if k != rel}
-            folder = tmp / f"t{trials}"
-            write_model({k: v for k, v in trial.items() if isinstance(v, bytes)}, folder)
-            answer = worker.run_path(folder, _specials(trial))
-            if (answer.get("failure") or {}).get("signature") == signature:
-                files = trial
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return files
-
-
-def _short_name(failure: dict) -> str:
-    """E.g. "oserror-bundle-_map", "hang-bundle-shard_path", "crash-sigsegv"."""
-    parts = [] if failure["kind"] == "exception" else [failure["kind"]]
-    if failure["exception"] not in ("-", "CaseTimeout", "MemoryError"):
-        parts.append(failure["exception"])
-    if failure["where"] != "?":
-        file, _, function = failure["where"].partition(" ")
-        parts += [Path(file.split(":")[0]).stem, function]
-    name = "-".join(parts).lower()
-    return "".join(c if c.isalnum() or c in "-_" else "-" for c in name)[:60]
-
-
-def known_signatures(folder: Path = REGRESSIONS) -> set[str]:
-    out = set()
-    for case in folder.glob("*/FUZZ_CASE.json"):
-        out.add(json.loads(case.read_text())["signature"])
-    return out
-
-
-def save_failure(failure: dict, folder: Path = REGRESSIONS, worker: Worker | None = None,
-                 seeds: list[Seed] | None = None) -> Path:
-    """Write the failing case as ``folder/<short-name>/`` (minimized if a worker is given).
-
-    Regular files are written as they are; FIFOs, symlinks and directories
-    standing in for files are listed in FUZZ_CASE.json and recreated by the
-    test, since git cannot hold all of them."""
-    seeds = seeds or [Seed(name, Path(root)) for name, root in default_seeds(failure["pool"])]
-    files = make_case(seeds, failure["campaign"], failure["index"]).files
-    if worker is not None:
-        files = minimize(files, failure["signature"], worker)
-    name = base = _short_name(failure)
-    k = 2
-    while (folder / name).exists():
-        name, k = f"{base}-{k}", k + 1
-    dest = folder / name
-    write_model({k: v for k, v in files.items() if isinstance(v, bytes)}, dest)
-    meta = {k: failure[k] for k in ("signature", "kind", "exception", "message", "stage", "where",
-                                    "seed", "mutations", "campaign", "pool", "index")}
-    meta["specials"] = _specials(files)
-    meta["traceback"] = failure["traceback"].splitlines()
-    meta["reproduce"] = (f"python -m tests.fuzz.campaign --pool {failure['pool']} --seed {failure['campaign']} "
-                         f"--start {failure['index']} --n 1 --no-save")
-    (dest / "FUZZ_CASE.json").write_text(json.dumps(meta, indent=1) + "\n")
-    return dest
-
-
 def main(argv: list[str] | None = None) -> int:
+    """Run a campaign, print what it found, save new failures; exit 1 if any failed."""
+    from tests.fuzz.regress import REGRESSIONS, known_signatures, save_failure  # it imports this module
+
     parser = argparse.ArgumentParser(prog="python -m tests.fuzz.campaign", description=__doc__)
     parser.add_argument("--n", type=int, default=2000, help="number of cases")
     parser.add_argument("--seed", type=int, default=0, help="campaign seed (cases are deterministic per seed)")
     parser.add_argument("--start", type=int, default=0, help="first case index")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes")
     parser.add_argument("--pool", choices=("small", "all"), default="all", help="seed models to mutate")
-    parser.add_argument("--timeout", type=float, default=4.0, help="seconds allowed per case")
+    parser.add_argument("--timeout", type=float, default=4.0, help="seconds per case (more for slow seeds)")
     parser.add_argument("--memory-mb", type=int, default=2048, help="address-space limit of a worker")
     parser.add_argument("--hash-rate", type=float, default=0.1, help="share of cases checked for writes")
     parser.add_argument("--out", type=Path, default=REGRESSIONS, help="where new failures are written")

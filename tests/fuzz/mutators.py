@@ -65,6 +65,7 @@ class Seed:
 
 @dataclass
 class Case:
+    """One mutated model: its files, the seed it came from, and what was done to it."""
     files: Files
     seed: str
     mutations: list[str]
@@ -156,11 +157,13 @@ def mutate_bytes(data: bytes, rng: random.Random) -> tuple[bytes, str]:
 
 
 def _pick(files: Files, rng: random.Random, pred: Callable[[str], bool]) -> str | None:
+    """A random regular file matching ``pred`` (sorted first: same choice every run)."""
     names = sorted(rel for rel, v in files.items() if isinstance(v, bytes) and pred(rel))
     return rng.choice(names) if names else None
 
 
 def _mut_bytes(seed: Seed, files: Files, prefix: str, rng: random.Random) -> str | None:
+    """Byte-level damage to any file of the model."""
     rel = _pick(files, rng, lambda r: r.startswith(prefix))
     if rel is None:
         return None
@@ -171,6 +174,7 @@ def _mut_bytes(seed: Seed, files: Files, prefix: str, rng: random.Random) -> str
 # ---- protobuf-aware: saved_model.pb, fingerprint.pb, keras metadata, debug info ----
 
 def _mut_proto(seed: Seed, files: Files, prefix: str, rng: random.Random) -> str | None:
+    """A field-level change deep inside saved_model.pb (mostly) or another .pb file."""
     main = f"{prefix}saved_model.pb"
     rel = main if main in files and rng.random() < 0.75 else _pick(
         files, rng, lambda r: r.startswith(prefix) and r.endswith(".pb")
@@ -192,6 +196,7 @@ _STRING = re.compile(rb'"(?:[^"\\\n]|\\.)*"')
 
 
 def _mut_pbtxt(seed: Seed, files: Files, prefix: str, rng: random.Random) -> str | None:
+    """Numbers, strings and lines of a text proto changed (it must still tokenize)."""
     rel = f"{prefix}saved_model.pbtxt"
     data = files.get(rel)
     if not isinstance(data, bytes):
@@ -222,6 +227,7 @@ def _mut_pbtxt(seed: Seed, files: Files, prefix: str, rng: random.Random) -> str
 # ---- whole files ----
 
 def _mut_files(seed: Seed, files: Files, prefix: str, rng: random.Random) -> str | None:
+    """Files deleted, emptied, swapped, renamed, or replaced by dirs, links, FIFOs."""
     rel = _pick(files, rng, lambda r: r.startswith(prefix))
     roll = rng.randrange(10)
     if rel is None or roll == 9:

@@ -30,6 +30,7 @@ Handle = tuple[int, int]
 
 
 def crc32c(data: bytes, crc: int = 0) -> int:
+    """CRC32C of ``data``, extending ``crc``."""
     return google_crc32c.extend(crc, bytes(data))
 
 
@@ -204,10 +205,12 @@ def write_table(
 
 
 def entries_of(table: Table) -> list[tuple[bytes, bytes]]:
+    """Every (key, value) of the table, in stored order."""
     return [e for block in table.data for e in block_entries(block.contents)]
 
 
 def with_block(table: Table, i: int, block: Block) -> Table:
+    """The table with data block ``i`` replaced (tables are immutable: seeds are cached)."""
     data = list(table.data)
     data[i] = block
     return replace(table, data=tuple(data))

@@ -37,6 +37,7 @@ _PARSE_ERRORS = (ValueError, IndexError, struct.error, cramjam.DecompressionErro
 
 
 def index_rel(prefix: str) -> str:
+    """Where the checkpoint index of the model at ``prefix`` is."""
     return f"{prefix}variables/variables.index"
 
 

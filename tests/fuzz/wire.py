@@ -137,6 +137,7 @@ def _encode(f: Field) -> bytes:
 
 
 def serialize(fields: list[Field]) -> bytes:
+    """The wire bytes of ``fields``, every length prefix computed (unless overridden)."""
     return b"".join(_encode(f) for f in fields)
 
 
@@ -153,6 +154,7 @@ def deep_nest(number: int, inner: bytes, depth: int) -> bytes:
 
 
 def interesting_int(rng: random.Random, old: int | None = None) -> int:
+    """An edge value, or (sometimes) the old value nudged across a boundary."""
     if old is not None and rng.random() < 0.25:
         return old + rng.choice((-1, 1, 2**31, -(2**32)))
     return rng.choice(INTERESTING_INTS)

@@ -20,7 +20,6 @@ import shutil
 import signal
 import stat
 import sys
-import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -77,6 +76,7 @@ def _where(tb: TracebackType | None, with_line: bool) -> str:
 
 
 def _stage(tb: TracebackType | None) -> str:
+    """The pipeline stage a traceback went through (the stages' own code objects)."""
     codes = {fn.__code__: name for name, fn in STAGES}
     for frame, _ in traceback.walk_tb(tb):
         if frame.f_code in codes:
@@ -106,23 +106,26 @@ def describe_failure(exc: BaseException, kind: str) -> dict:
 class Runner:
     """Runs cases in a private temporary folder, one at a time."""
 
-    def __init__(self, timeout: float, soft_memory_mb: int) -> None:
+    def __init__(self, timeout: float, soft_memory_mb: int, tmp: Path) -> None:
         self.timeout = timeout
+        self.timeouts: dict[str, float] = {}  # per seed: slow real models get more time
         self.soft_memory_kb = soft_memory_mb * 1024
         self.seeds: list[Seed] = []
-        self.tmp = Path(tempfile.mkdtemp(prefix="sm-fuzz-"))
+        self.tmp = tmp  # made and removed by the parent
         signal.signal(signal.SIGALRM, _on_alarm)
 
-    def run(self, path: Path, check_tree: bool) -> dict:
+    def run(self, path: Path, check_tree: bool, timeout: float | None = None) -> dict:
+        """Run the pipeline on ``path`` within the limits; describe any failure."""
         before = tree_state(path) if check_tree else None
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         failure = None
         stage = "?"
+        timeout = timeout or self.timeout
         start = time.perf_counter()
         try:
             # If the alarm cannot fire (stuck in C), this dump tells the parent where.
-            faulthandler.dump_traceback_later(self.timeout + 5, file=sys.stderr)
-            signal.setitimer(signal.ITIMER_REAL, self.timeout)
+            faulthandler.dump_traceback_later(timeout + 5, file=sys.stderr)
+            signal.setitimer(signal.ITIMER_REAL, timeout)
             try:
                 stage = run_pipeline(path)
             finally:
@@ -147,20 +150,37 @@ class Runner:
                 "stage": stage, "where": "?", "traceback": "", "signature": "modified:tree",
             }
         return {"stage": stage if failure is None else failure["stage"], "failure": failure,
-                "secs": round(secs, 4), "hashed": before is not None}
+                "secs": round(secs, 4), "hashed": before is not None, "timeout": timeout}
 
     def run_case(self, campaign: int, index: int, hash_rate: float) -> dict:
+        """Build case ``index``, write it to a fresh folder, run it, remove it."""
         case = make_case(self.seeds, campaign, index)
         folder = self.tmp / f"case-{index}"
         write_model(case.files, folder / "model")
         check = random.Random(f"hash:{campaign}:{index}").random() < hash_rate
         try:
-            result = self.run(folder / "model", check)
+            result = self.run(folder / "model", check, self.timeouts.get(case.seed))
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         return {"index": index, **result}
 
-    def run_path(self, path: Path, specials: dict[str, dict]) -> dict:
+    def baseline(self) -> dict[str, float]:
+        """Seconds each unmutated seed takes: a mutant of a model that legitimately
+        runs for seconds is not hanging when it runs as long."""
+        out = {}
+        for seed in self.seeds:
+            start = time.perf_counter()
+            signal.setitimer(signal.ITIMER_REAL, 120)
+            try:
+                run_pipeline(seed.root)
+            except BaseException:  # a broken seed is timed all the same
+                pass
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            out[seed.name] = round(time.perf_counter() - start, 4)
+        return out
+
+    def run_path(self, path: Path, specials: dict[str, dict], timeout: float | None = None) -> dict:
         """A saved case: copied (specials recreated), run, hashed before and after."""
         folder = self.tmp / "path"
         shutil.rmtree(folder, ignore_errors=True)
@@ -168,17 +188,19 @@ class Runner:
         files.update({rel: Special(s["kind"], s.get("target", "")) for rel, s in specials.items()})
         write_model(files, folder / "model")
         try:
-            return {"path": str(path), **self.run(folder / "model", True)}
+            return {"path": str(path), **self.run(folder / "model", True, timeout)}
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
 
 def _serve(runner: Runner, out: object) -> None:
+    """Answer requests until stdin closes (the parent kills us to stop a case)."""
     for line in sys.stdin:
         request = json.loads(line)
         try:
             if request["op"] == "init":
                 runner.seeds = [Seed(name, Path(root)) for name, root in request["seeds"]]
+                runner.timeouts = request.get("timeouts", {})
                 if runner.seeds:  # warm up: lazy imports (NumPy) must not count against case 1
                     run_pipeline(runner.seeds[0].root)
                 answers = [{"ready": True}]
@@ -188,8 +210,10 @@ def _serve(runner: Runner, out: object) -> None:
                     out.write(json.dumps(answer) + "\n")  # type: ignore[attr-defined]
                     out.flush()  # type: ignore[attr-defined]
                 answers = []
+            elif request["op"] == "baseline":
+                answers = [{"baseline": runner.baseline()}]
             else:
-                answers = [runner.run_path(Path(request["path"]), request.get("specials", {}))]
+                answers = [runner.run_path(Path(request["path"]), request.get("specials", {}), request.get("timeout"))]
         except Exception:  # a bug of the harness itself, not of the code under test
             answers = [{"harness_error": traceback.format_exc()}]
         for answer in answers:
@@ -198,18 +222,14 @@ def _serve(runner: Runner, out: object) -> None:
 
 
 def main() -> None:
-    """Entry point: ``python -m tests.fuzz.worker TIMEOUT MEMORY_MB SOFT_MEMORY_MB``."""
+    """Entry point: ``python -m tests.fuzz.worker TIMEOUT MEMORY_MB SOFT_MEMORY_MB TMP_DIR``."""
     timeout, memory_mb, soft_mb = float(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
     out = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
     faulthandler.enable(sys.stderr)
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    runner = Runner(timeout, soft_mb)
-    try:
-        _serve(runner, out)
-    finally:
-        shutil.rmtree(runner.tmp, ignore_errors=True)
+    _serve(Runner(timeout, soft_mb, Path(sys.argv[4])), out)
 
 
 if __name__ == "__main__":
