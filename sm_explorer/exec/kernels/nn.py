@@ -16,6 +16,12 @@ from ._util import KernelError, OpContext, broadcast_shape, op, scalar_int
 _NARROW = (np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16))
 
 
+def _relu6(x: np.ndarray) -> np.ndarray:
+    """min(max(x, 0), 6) with one output array instead of two temporaries."""
+    out = np.maximum(x, np.zeros((), x.dtype))
+    return np.minimum(out, x.dtype.type(6), out=out)
+
+
 def _matmul(a: np.ndarray, b: np.ndarray, out_dtype: np.dtype | None = None) -> np.ndarray:
     out_dtype = np.dtype(out_dtype or a.dtype)
     if a.dtype in _NARROW or b.dtype in _NARROW:
@@ -111,7 +117,7 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 for _names, _fn in {
     ("Relu",): lambda c, x: np.maximum(x, np.zeros((), x.dtype)),
-    ("Relu6",): lambda c, x: np.minimum(np.maximum(x, np.zeros((), x.dtype)), x.dtype.type(6)),
+    ("Relu6",): lambda c, x: _relu6(x),
     ("Elu",): lambda c, x: np.where(x > 0, x, np.expm1(x)),
     ("Selu",): lambda c, x: np.where(x > 0, _SELU_SCALE * x, (_SELU_SCALE * _SELU_ALPHA) * np.expm1(x)),
     ("LeakyRelu",): lambda c, x: np.where(x > 0, x, x * x.dtype.type(c.attr("alpha", 0.2))),
