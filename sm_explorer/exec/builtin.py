@@ -129,22 +129,16 @@ def _tf1_loader(it: Interpreter, name: str) -> Callable[[], np.ndarray] | None:
         return lambda: ckpt.read(name)
     info = _slice_infos(it).get(name)
     if info is not None and info.full_name in ckpt.entries:
-        where = tuple(slice(o, o + n) for o, n in zip(info.var_offset, info.var_shape))
+        where = tuple(slice(o, o + n) for o, n in zip(info.offset, info.shape))
         return lambda: ckpt.read(info.full_name)[where]
     return None
 
 
 def _slice_infos(it: Interpreter) -> dict[str, Any]:
-    cached = getattr(it, "_slice_infos", None)
-    if cached is None:
-        from sm_explorer.core.object_graph import variable_defs
+    from sm_explorer.graph.library import Library
+    from sm_explorer.graph.variables import slice_infos
 
-        cached = {}
-        for d in variable_defs(it.model, "variables"):
-            if d.save_slice_info_def.full_name:
-                cached[d.variable_name.split(":")[0]] = d.save_slice_info_def
-        it._slice_infos = cached  # type: ignore[attr-defined]
-    return cached
+    return slice_infos(Library.of(it.model))
 
 
 @handles("VarHandleOp")

@@ -12,9 +12,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
-from google.protobuf.message import DecodeError
-
-from sm_explorer._proto import objects_pb2
 from sm_explorer.core.objects import Variable
 from sm_explorer.graph.nodes import CALL_OPS, Binding, TensorRef
 
@@ -247,17 +244,11 @@ def slice_infos(library: Library) -> dict[str, SliceInfo]:
     model = library.model
     if model is None:
         return {}
+    from sm_explorer.core.object_graph import variable_defs
+
     found = {}
     for key in ("variables", "trainable_variables"):
-        entry = model.meta_graph.collection_def.get(key)
-        if entry is None or entry.WhichOneof("kind") != "bytes_list":
-            continue
-        for raw in entry.bytes_list.value:
-            proto = objects_pb2.VariableDef()
-            try:
-                proto.ParseFromString(raw)
-            except DecodeError:
-                continue
+        for proto in variable_defs(model, key):
             info = proto.save_slice_info_def
             if info.full_name and info.var_shape:
                 found[proto.variable_name.split(":")[0]] = SliceInfo(
