@@ -110,8 +110,24 @@ def flatten(model: Any, target: Any, *, max_depth: int = MAX_DEPTH, max_nodes: i
 
 
 def prune_signature(signature: Signature, feeds: Any, fetches: Any) -> PrunedFunction:
-    """``signature.prune(feeds, fetches)``: prune the signature's flattened graph."""
-    return prune(flatten(saved_model_of(signature), signature), feeds, fetches)
+    """``signature.prune(feeds, fetches)``: prune the signature's flattened graph.
+
+    The SignatureDef's own tensor names (``serving_default_image:0``, what
+    ``sm-explorer show`` prints) are accepted too and mean the matching input
+    or output of the flattened graph."""
+    from sm_explorer.graph.prune import map_structure
+
+    graph = flatten(saved_model_of(signature), signature)
+    inputs, outputs = _signature_io(graph, signature)
+    aliases = {spec.name: inputs[k] for k, spec in signature.inputs.items() if spec.name and k in inputs}
+    aliases.update({spec.name: outputs[k] for k, spec in signature.outputs.items() if spec.name and k in outputs})
+
+    def translate(name: Any) -> Any:
+        if isinstance(name, str) and name not in graph and name.split(":")[0] not in graph:
+            return aliases.get(name, name)
+        return name
+
+    return prune(graph, map_structure(translate, feeds), map_structure(translate, fetches))
 
 
 def prune_concrete_function(function: ConcreteFunction, feeds: Any, fetches: Any) -> PrunedFunction:

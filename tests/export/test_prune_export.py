@@ -69,3 +69,12 @@ def test_prune_command(tmp_path, capsys):
                  "--feeds", KERAS_FEED, "--fetches", "nope:0", "--output", str(tmp_path / "x")])
     err = capsys.readouterr().err
     assert code == 1 and "nope" in err and "Traceback" not in err
+
+
+def test_signature_tensor_names_work_as_feeds_and_fetches():
+    loaded = sm_explorer.load(fixture_model("keras3_export"))
+    signature = loaded.signatures["serving_default"]
+    feed, fetch = signature.inputs["image"].name, signature.outputs["output_0"].name  # as `show` prints them
+    pruned = signature.prune(feed, fetch)
+    x = np.random.default_rng(4).uniform(size=(2, 8, 8, 3)).astype(np.float32)
+    np.testing.assert_allclose(pruned(x), signature(image=x)["output_0"], rtol=1e-6)
