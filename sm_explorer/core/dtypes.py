@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["dtype_name", "numpy_dtype", "is_numeric", "REF_OFFSET", "dtype_from_name", "from_numpy"]
+__all__ = ["dtype_name", "numpy_dtype", "REF_OFFSET", "dtype_from_name", "from_numpy"]
 
 REF_OFFSET = 100  # DT_FLOAT_REF == DT_FLOAT + 100, and so on
 
@@ -92,12 +92,6 @@ def numpy_dtype(value: int) -> np.dtype | None:
     base, _ = _base(value)
     entry = _TABLE.get(base)
     return _resolve(entry[1]) if entry and entry[1] else None
-
-
-def is_numeric(value: int) -> bool:
-    """True when values are fixed-size elements a NumPy array can view directly."""
-    dt = numpy_dtype(value)
-    return dt is not None and dt.kind != "O"
 
 
 def dtype_from_name(name: str) -> int:

@@ -14,7 +14,6 @@ from typing import Any
 from sm_explorer.core.bundle import Checkpoint
 from sm_explorer.core.files import locate, parse_saved_model
 from sm_explorer.core.model import SavedModel
-from sm_explorer.core.objects import Variable
 
 __all__ = ["show_data", "open_all", "VariableRow", "variable_rows", "checkpoint_paths"]
 
@@ -100,7 +99,3 @@ def variable_rows(model: SavedModel) -> list[VariableRow]:
         )
         for key, e in ckpt.entries.items()
     ]
-
-
-def variables_by_key(model: SavedModel) -> dict[str, Variable]:
-    return {v.checkpoint_key: v for v in model.variables if v.checkpoint_key}

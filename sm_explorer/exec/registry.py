@@ -10,7 +10,7 @@ interpreter before their kernel runs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,8 +86,3 @@ def lookup(op: str) -> Kernel | None:
 def supported_ops() -> list[str]:
     _load_all()
     return sorted(_KERNELS)
-
-
-def register_many(pairs: Iterable[tuple[str, Kernel]]) -> None:
-    for op, fn in pairs:
-        kernel(op)(fn)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from pathlib import Path
 
 from sm_explorer.errors import SavedModelError
 
@@ -60,9 +59,3 @@ def run_dot(source: str, fmt: str, timeout: float = 60.0) -> bytes:
     if done.returncode != 0:
         raise DotUnavailableError(f"dot failed: {done.stderr.decode('utf-8', 'replace').strip()[:300]}")
     return done.stdout
-
-
-def write_output(source: str, path: Path, fmt: str | None = None) -> None:
-    """Render to ``path``; the format comes from the suffix unless given."""
-    fmt = fmt or path.suffix.lstrip(".").lower()
-    path.write_bytes(run_dot(source, fmt))
