@@ -16,7 +16,7 @@ import numpy as np
 
 from tests.conftest import CORPUS, FIXTURES
 
-__all__ = ["Case", "cases", "value_digest"]
+__all__ = ["Case", "cases", "value_digest", "read_run", "compare_output"]
 
 
 @dataclass(frozen=True)
@@ -69,3 +69,27 @@ def value_digest(value: np.ndarray) -> str:
     if data.dtype.byteorder == ">":
         data = data.astype(data.dtype.newbyteorder("<"))
     return hashlib.sha256(data.tobytes()).hexdigest()
+
+
+def read_run(npz: Path) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The inputs (``in/*``) and outputs (``out/*``) of one signature run."""
+    with np.load(npz, allow_pickle=False) as data:
+        inputs = {k[3:]: data[k] for k in data.files if k.startswith("in/")}
+        outputs = {k[4:]: data[k] for k in data.files if k.startswith("out/")}
+    return inputs, outputs
+
+
+def compare_output(name: str, got: np.ndarray, want: np.ndarray) -> None:
+    """rtol 1e-4 / atol 1e-5 for floats; exact for ints, bools and strings (which
+    the expected files store as NumPy ``S``, so without trailing NULs)."""
+    got = np.asarray(got)
+    if want.dtype.kind == "S":
+        flat = [bytes(x) if not isinstance(x, bytes) else x for x in got.reshape(-1)]
+        assert [x.rstrip(b"\0") for x in flat] == [x for x in want.reshape(-1)], name
+        assert got.shape == want.shape, name
+        return
+    assert got.shape == want.shape, f"{name}: shape {got.shape} != {want.shape}"
+    if want.dtype.kind in "fc":
+        np.testing.assert_allclose(got.astype(want.dtype), want, rtol=1e-4, atol=1e-5, err_msg=name)
+    else:
+        np.testing.assert_array_equal(got, want, err_msg=name)

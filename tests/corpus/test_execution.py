@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 import sm_explorer
-from tests.corpus.expected import Case, cases
+from tests.corpus.expected import Case, cases, compare_output, read_run
 
 
 def _runs() -> list[tuple[Case, list[str], str, Path]]:
@@ -33,27 +32,11 @@ def _runs() -> list[tuple[Case, list[str], str, Path]]:
 RUNS = _runs()
 
 
-def _compare(name: str, got: np.ndarray, want: np.ndarray) -> None:
-    got = np.asarray(got)
-    if want.dtype.kind == "S":
-        flat = [bytes(x) if not isinstance(x, bytes) else x for x in got.reshape(-1)]
-        assert [x.rstrip(b"\0") for x in flat] == [x for x in want.reshape(-1)], name
-        assert got.shape == want.shape, name
-        return
-    assert got.shape == want.shape, f"{name}: shape {got.shape} != {want.shape}"
-    if want.dtype.kind in "fc":
-        np.testing.assert_allclose(got.astype(want.dtype), want, rtol=1e-4, atol=1e-5, err_msg=name)
-    else:
-        np.testing.assert_array_equal(got, want, err_msg=name)
-
-
 @pytest.mark.parametrize("case,tags,key,npz", RUNS, ids=[f"{c.id}:{k}" for c, _, k, _ in RUNS])
 def test_signature_outputs_match_tensorflow(case, tags, key, npz):
     loaded = sm_explorer.load(case.path, tags=tags)
-    with np.load(npz, allow_pickle=False) as data:
-        inputs = {k[3:]: data[k] for k in data.files if k.startswith("in/")}
-        expected = {k[4:]: data[k] for k in data.files if k.startswith("out/")}
+    inputs, expected = read_run(npz)
     outputs = loaded.signatures[key](**inputs)
     assert set(outputs) == set(expected)
     for name, want in expected.items():
-        _compare(name, outputs[name], want)
+        compare_output(name, outputs[name], want)

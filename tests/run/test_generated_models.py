@@ -13,11 +13,11 @@ import json
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 
 import sm_explorer
 from tests.conftest import ROOT
+from tests.corpus.expected import compare_output, read_run
 
 _spec = importlib.util.spec_from_file_location("make_models", ROOT / "benchmarks" / "make_models.py")
 make_models = importlib.util.module_from_spec(_spec)
@@ -47,10 +47,8 @@ def test_generated_model_matches_tensorflow(generated, name):
     assert ran
     for key in ran:
         npz = make_models.EXPECTED / name / "+".join(sorted(meta["tags"])) / f"{key}.npz"
-        with np.load(npz, allow_pickle=False) as data:
-            inputs = {k[3:]: data[k] for k in data.files if k.startswith("in/")}
-            want = {k[4:]: data[k] for k in data.files if k.startswith("out/")}
+        inputs, want = read_run(npz)
         got = loaded.signatures[key](**inputs)
         assert set(got) == set(want)
         for out, value in want.items():
-            np.testing.assert_allclose(np.asarray(got[out]), value, rtol=1e-4, atol=1e-5, err_msg=f"{key}/{out}")
+            compare_output(f"{key}/{out}", got[out], value)
