@@ -55,8 +55,9 @@ def call_pruned(pruned: PrunedFunction, args: tuple, kwargs: dict[str, Any]) -> 
     model = pruned.graph.library.model
     if model is None:
         raise ExecutionError("this pruned function does not come from a SavedModel, so it cannot run here")
-    graph_def = pruned.graph_def(variables="placeholders")
-    body = graph_body(graph_def)
+    body = pruned.__dict__.get("_run_body")
+    if body is None:  # exported and parsed once per pruned function, not per call
+        body = pruned.__dict__["_run_body"] = graph_body(pruned.graph_def(variables="placeholders"))
     feeds = {body.parse_ref(name): value for name, value in _bind(pruned, args, kwargs).items()}
     for name, value in pruned.variable_values().items():
         feeds[body.parse_ref(name)] = value
