@@ -47,6 +47,10 @@ class OpContext:
     max_elements: int = 1 << 31  # the memory budget for ops that create big outputs
     # For ops that take a function attr (XlaReduceWindow...): call(name, args) -> outputs.
     call_function: Callable[[str, list[Any]], list[Any]] | None = None
+    # An elementwise tail fused into this op (``fusion.Epilogue``), or None. Kernels that
+    # compute their output in blocks may call ``epilogue.bind(shape, dtype)`` and, when it
+    # says yes, ``epilogue.apply(block, rows)`` on every block; others just ignore it.
+    epilogue: Any = None
 
     def attr(self, key: str, default: Any = None) -> Any:
         return self.attrs.get(key, default)

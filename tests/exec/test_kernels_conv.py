@@ -41,12 +41,14 @@ def test_conv2d(check, rng, case):
 
 
 def test_conv2d_big_and_grouped(check, rng):
-    # Large enough to take the accumulate (non-im2col) path.
-    inputs = {
-        "input": rng.normal(size=(2, 40, 40, 64)).astype(np.float32),
-        "filter": rng.normal(size=(3, 3, 64, 8)).astype(np.float32),
-    }
-    check("Conv2D", inputs, {"strides": [1, 1, 1, 1], "padding": "SAME"}, rtol=1e-4, atol=1e-4)
+    # Patches of several images per block, then of one image's rows per block.
+    for shape in [(3, 40, 40, 64), (1, 150, 130, 64)]:
+        inputs = {
+            "input": rng.normal(size=shape).astype(np.float32),
+            "filter": rng.normal(size=(3, 3, 64, 8)).astype(np.float32),
+        }
+        check("Conv2D", inputs, {"strides": [1, 1, 1, 1], "padding": "SAME"}, rtol=1e-4, atol=1e-4)
+        check("Conv2D", inputs, {"strides": [1, 2, 3, 1], "padding": "VALID"}, rtol=1e-4, atol=1e-4)
     grouped = {
         "input": rng.normal(size=(1, 6, 6, 4)).astype(np.float32),
         "filter": rng.normal(size=(3, 3, 2, 6)).astype(np.float32),
@@ -69,14 +71,27 @@ DEPTHWISE_CASES = [c for c in CONV_CASES if c[2][1] == c[2][2] and (c[3] == [1, 
 BACKPROP_CASES = [c for c in CONV_CASES if c[3] == [1, 1, 1, 1]]
 
 
+@pytest.mark.parametrize("multiplier", [1, 2])
 @pytest.mark.parametrize("case", DEPTHWISE_CASES)
-def test_depthwise(check, rng, case):
+def test_depthwise(check, rng, case, multiplier):
     xs, ws, strides, dilations, padding = case
-    ws = ws[:2] + (xs[3], 2)
+    ws = ws[:2] + (xs[3], multiplier)
     inputs = {"input": rng.normal(size=xs).astype(np.float32), "filter": rng.normal(size=ws).astype(np.float32)}
     attrs = conv_attrs(strides, dilations, padding)
     check("DepthwiseConv2dNative", inputs, attrs)
     check.nchw("DepthwiseConv2dNative", inputs, attrs, "input")
+
+
+@pytest.mark.parametrize("strides", [[1, 1, 1, 1], [1, 2, 2, 1]])
+def test_depthwise_big(check, rng, strides):
+    # Several images per block, and one image's rows per block.
+    for shape in [(3, 30, 20, 8), (1, 120, 90, 24)]:
+        inputs = {
+            "input": rng.normal(size=shape).astype(np.float32),
+            "filter": rng.normal(size=(3, 3, shape[-1], 1)).astype(np.float32),
+        }
+        for padding in ("SAME", "VALID"):
+            check("DepthwiseConv2dNative", inputs, {"strides": strides, "padding": padding}, rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.parametrize("case", BACKPROP_CASES)
