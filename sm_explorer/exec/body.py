@@ -30,6 +30,20 @@ class Body:
     outputs: list[Ref] = field(default_factory=list)
     control_outputs: list[str] = field(default_factory=list)
     _attrs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _users: dict[str, list[str]] | None = None
+    output_counts: dict[str, int] = field(default_factory=dict)  # filled by the interpreter
+
+    def users(self) -> dict[str, list[str]]:
+        """Each node's consumers, one entry per data or control edge."""
+        if self._users is None:
+            users: dict[str, list[str]] = {}
+            for name, refs in self.inputs.items():
+                for ref in refs:
+                    users.setdefault(ref[0], []).append(name)
+                for ctrl in self.controls[name]:
+                    users.setdefault(ctrl, []).append(name)
+            self._users = users
+        return self._users
 
     def attrs(self, node: graph_pb2.NodeDef) -> dict[str, Any]:
         cached = self._attrs.get(node.name)

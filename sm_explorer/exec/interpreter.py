@@ -20,7 +20,9 @@ from sm_explorer.errors import LimitError, SavedModelError
 from sm_explorer.exec import builtin, tables  # noqa: F401  (register their handlers)
 from sm_explorer.exec.body import ARG, Body, Ref, function_body, graph_body
 from sm_explorer.exec.errors import ExecutionError, MissingInputError, RefusedOpError, UnsupportedOpError
+from sm_explorer.exec.fusion import Epilogue, Tail, plan_tails
 from sm_explorer.exec.handlers import HANDLERS
+from sm_explorer.exec.memory import tune_malloc
 from sm_explorer.exec.registry import BudgetError, KernelError, OpContext, lookup
 from sm_explorer.exec.resources import Store
 from sm_explorer.exec.safety import why_refused
@@ -38,8 +40,13 @@ LOOP_OPS = {"Enter", "RefEnter", "Exit", "RefExit", "NextIteration", "RefNextIte
 class Limits:
     """Bounds on what a hostile model can make us do."""
 
-    def __init__(self, max_elements: int = 1 << 28, max_iterations: int = 100_000, max_depth: int = 64,
-                 max_seconds: float | None = None) -> None:
+    def __init__(
+        self,
+        max_elements: int = 1 << 28,
+        max_iterations: int = 100_000,
+        max_depth: int = 64,
+        max_seconds: float | None = None,
+    ) -> None:
         self.max_elements = max_elements
         self.max_iterations = max_iterations
         self.max_depth = max_depth
@@ -56,6 +63,10 @@ class Interpreter:
         self.store = Store()
         self.signatures = Library.of(model).signatures  # op output layouts, shared with the graph model
         self._bodies: dict[str, Body] = {}
+        self._plans: dict[tuple, tuple] = {}
+        self._kernels: dict[str, Any] = {}
+        self.fuse = True  # run elementwise tails inside their producer (same numbers; off for comparisons)
+        tune_malloc()
         self._deadline: float | None = None
 
     # ---- bodies ----
@@ -92,14 +103,24 @@ class Interpreter:
         if depth == 0:
             seconds = self.limits.max_seconds
             self._deadline = time.monotonic() + seconds if seconds is not None else None
-        needed = self._needed(body, feeds, fetches, targets)
-        if any(body.nodes[n].op in LOOP_OPS for n in needed):
+        key = (id(body), frozenset(feeds), tuple(fetches), tuple(targets), self.fuse)
+        plan = self._plans.get(key)
+        if plan is None or plan[0] is not body:
+            plan = self._plan(body, feeds, fetches, targets)
+            if len(self._plans) >= 256:
+                self._plans.clear()
+            self._plans[key] = plan
+        _, needed, order, counts, tails, switches = plan
+        if order is None:
             from sm_explorer.exec.loops import run_dataflow
 
             return run_dataflow(self, body, feeds, list(fetches), list(targets), needed, depth)
-        order, consumers = self._schedule(body, feeds, needed)
+        consumers = dict(counts)
         values: dict[str, Any] = {}  # node -> tuple of outputs, or DEAD for all of them
         pinned = {ref[0] for ref in fetches}
+        done: set[str] = set()  # tail nodes already computed by their fused producer
+        # Dead values come only from Switch (or dead feeds); without them the checks are skipped.
+        careful = switches or any(v is DEAD for v in feeds.values())
 
         def value_of(ref: Ref) -> Any:
             if ref in feeds:
@@ -111,17 +132,27 @@ class Interpreter:
                 raise ExecutionError(f"{body.name}: {ref[0]} has {len(outputs)} outputs; output {ref[1]} is asked for")
             return outputs[ref[1]]
 
+        nodes, inputs_of, controls_of = body.nodes, body.inputs, body.controls
         for name in order:
-            node = body.nodes[name]
-            inputs = [value_of(ref) for ref in body.inputs[name]]
-            if node.op in ("Merge", "RefMerge"):
-                live = [(i, v) for i, v in enumerate(inputs) if v is not DEAD]
-                values[name] = (live[0][1], np.asarray(live[0][0], np.int32)) if live else DEAD
-            elif any(v is DEAD for v in inputs) or any(values.get(c) is DEAD for c in body.controls[name]):
-                values[name] = DEAD
-            else:
-                values[name] = self._execute(body, node, inputs, depth)
-            for ref in body.inputs[name]:  # free what no later node needs
+            refs = inputs_of[name]
+            if name not in done:
+                node = nodes[name]
+                inputs = [value_of(ref) for ref in refs]
+                if not careful:
+                    if name in tails:
+                        fused = self._execute_fused(body, node, inputs, tails[name], value_of, depth)
+                        values.update(fused)
+                        done.update(n for n in tails[name].nodes if n in fused)
+                    else:
+                        values[name] = self._execute(body, node, inputs, depth)
+                elif node.op in ("Merge", "RefMerge"):
+                    live = [(i, v) for i, v in enumerate(inputs) if v is not DEAD]
+                    values[name] = (live[0][1], np.asarray(live[0][0], np.int32)) if live else DEAD
+                elif any(v is DEAD for v in inputs) or any(values.get(c) is DEAD for c in controls_of[name]):
+                    values[name] = DEAD
+                else:
+                    values[name] = self._execute(body, node, inputs, depth)
+            for ref in refs:  # free what no later node needs
                 src = ref[0]
                 if src in consumers:
                     consumers[src] -= 1
@@ -130,6 +161,26 @@ class Interpreter:
         return [value_of(ref) for ref in fetches]
 
     # ---- scheduling ----
+
+    def _plan(self, body: Body, feeds: dict[Ref, Any], fetches: Sequence[Ref], targets: Sequence[str]) -> tuple:
+        """What a run with these feeds and fetches evaluates, in what order, fusing what.
+
+        Cached per (body, fed refs, fetches, targets): the values differ per call, the plan does not.
+        """
+        needed = self._needed(body, feeds, fetches, targets)
+        ops = {body.nodes[n].op for n in needed}
+        if ops & LOOP_OPS:
+            return body, needed, None, {}, {}, True
+        switches = bool(ops & {"Switch", "RefSwitch", "Merge", "RefMerge"})
+        tails = plan_tails(body, needed, feeds, {ref[0] for ref in fetches}) if self.fuse and not switches else {}
+        try:
+            order, consumers = self._schedule(body, feeds, needed, tails)
+        except ExecutionError:
+            if not tails:
+                raise
+            tails = {}  # a tail's operands would wait on its own producer: run unfused
+            order, consumers = self._schedule(body, feeds, needed, tails)
+        return body, needed, order, consumers, tails, switches
 
     def _needed(self, body: Body, feeds: dict[Ref, Any], fetches: Sequence[Ref], targets: Sequence[str]) -> set[str]:
         """The nodes the fetches and targets depend on, stopping at feeds."""
@@ -156,14 +207,21 @@ class Interpreter:
             stack.extend(c for c in body.controls[name] if c not in fed_nodes)
         return needed
 
-    def _schedule(self, body: Body, feeds: dict[Ref, Any], needed: set[str]) -> tuple[list[str], dict[str, int]]:
-        """A topological order of ``needed`` and how many inputs each node feeds."""
+    def _schedule(
+        self, body: Body, feeds: dict[Ref, Any], needed: set[str], tails: dict[str, Tail]
+    ) -> tuple[list[str], dict[str, int]]:
+        """A topological order of ``needed`` and how many inputs each node feeds.
+
+        A fused producer also waits for its tail's other operands.
+        """
         pending = {n: 0 for n in needed}
         users: dict[str, list[str]] = {n: [] for n in needed}
         consumers: dict[str, int] = {}
         for name in needed:
             deps = {r[0] for r in body.inputs[name] if r not in feeds and r[0] != ARG}
             deps |= {c for c in body.controls[name] if c in needed}
+            if name in tails:
+                deps |= {r[0] for r in tails[name].sides if r is not None and r not in feeds and r[0] != ARG}
             for dep in deps:
                 pending[name] += 1
                 users[dep].append(name)
@@ -185,23 +243,55 @@ class Interpreter:
 
     # ---- one node ----
 
-    def _execute(self, body: Body, node: Any, inputs: list[Any], depth: int) -> tuple[Any, ...]:
-        where = f"node {node.name!r} ({node.op}) in {body.name}"
+    def _execute_fused(
+        self, body: Body, node: Any, inputs: list[Any], tail: Tail, value_of: Any, depth: int
+    ) -> dict[str, tuple[Any, ...]]:
+        """Run ``node`` with its elementwise tail; the values of every node it computed.
+
+        Falls back to the producer alone (the tail then runs node by node) when the
+        tail's operands do not fit its output.
+        """
+        sides = [value_of(ref) if ref is not None else None for ref in tail.sides]
+        if any(v is DEAD for v in sides):
+            return {node.name: self._execute(body, node, inputs, depth)}
+        epilogue = Epilogue(tail, [body.nodes[n].op for n in tail.nodes], sides)
+        outputs = self._execute(body, node, inputs, depth, epilogue)
+        if not epilogue.applied:
+            out = outputs[0] if len(outputs) == 1 else None
+            if not isinstance(out, np.ndarray) or not out.flags.c_contiguous or not out.flags.writeable:
+                return {node.name: outputs}
+            if not epilogue.bind(out.shape, out.dtype):
+                return {node.name: outputs}
+            try:
+                epilogue.apply_all(out)
+            except Exception as exc:  # the tail was checked to fit; this is a bug, reported as such
+                raise ExecutionError(f"fused tail {tail.nodes} of {node.name!r} in {body.name} failed: {exc}") from None
+        fused = {name: () for name in tail.nodes}
+        fused[node.name] = ()
+        fused[tail.nodes[-1]] = outputs
+        return fused
+
+    def _execute(
+        self, body: Body, node: Any, inputs: list[Any], depth: int, epilogue: Epilogue | None = None
+    ) -> tuple[Any, ...]:
+        def where() -> str:
+            return f"node {node.name!r} ({node.op}) in {body.name}"
+
         if self._deadline is not None and time.monotonic() > self._deadline:
-            raise LimitError(f"execution ran past its time limit of {self.limits.max_seconds} s at {where}")
+            raise LimitError(f"execution ran past its time limit of {self.limits.max_seconds} s at {where()}")
         refused = why_refused(node.op, self.allow_ops)
         if refused and not builtin.permitted(self, node, inputs):
-            raise RefusedOpError(f"{where} {refused}; pass allow_ops=[{node.op!r}] to run it anyway")
+            raise RefusedOpError(f"{where()} {refused}; pass allow_ops=[{node.op!r}] to run it anyway")
         handler = HANDLERS.get(node.op)
         try:
             if handler is not None:
                 return tuple(handler(self, body, node, inputs, depth))
             if node.op in self.model.functions:
                 return tuple(self.call(node.op, inputs, depth + 1))
-            kernel = lookup(node.op)
+            kernel = self._kernels.get(node.op) or self._kernels.setdefault(node.op, lookup(node.op))
             if kernel is None:
                 raise UnsupportedOpError(
-                    f"{where}: no NumPy kernel for op {node.op!r} "
+                    f"{where()}: no NumPy kernel for op {node.op!r} "
                     "(see `sm-explorer ops --supported` for the ops that run)"
                 )
             inputs = [builtin.deref(v) for v in inputs]
@@ -209,28 +299,31 @@ class Interpreter:
                 node.op,
                 node.name,
                 body.attrs(node),
-                _num_outputs(self, node),
+                self._num_outputs(body, node),
                 self.limits.max_elements,
                 lambda name, args: self.call(name, args, depth + 1),
+                epilogue,
             )
             result = kernel(ctx, *inputs)
         except SavedModelError:
             raise
         except BudgetError as exc:
-            raise LimitError(f"{where}: {exc}") from None
+            raise LimitError(f"{where()}: {exc}") from None
         except KernelError as exc:
-            raise ExecutionError(f"{where}: {exc}") from None
+            raise ExecutionError(f"{where()}: {exc}") from None
         except MemoryError:
-            raise LimitError(f"{where} ran out of memory") from None
+            raise LimitError(f"{where()} ran out of memory") from None
         except RecursionError:
-            raise LimitError(f"{where}: nesting too deep") from None
+            raise LimitError(f"{where()}: nesting too deep") from None
         except Exception as exc:  # a kernel failing on odd input must not escape as a bare error
-            raise ExecutionError(f"{where} failed: {type(exc).__name__}: {exc}") from None
+            raise ExecutionError(f"{where()} failed: {type(exc).__name__}: {exc}") from None
         if isinstance(result, (tuple, list)):
             return tuple(np.asarray(v) if not isinstance(v, np.ndarray) else v for v in result)
         return (result if isinstance(result, np.ndarray) else np.asarray(result),)
 
-
-def _num_outputs(interpreter: Interpreter, node: Any) -> int:
-    layout = interpreter.signatures.layout(node)
-    return sum(count for _, count in layout) if layout else 1
+    def _num_outputs(self, body: Body, node: Any) -> int:
+        count = body.output_counts.get(node.name)
+        if count is None:
+            layout = self.signatures.layout(node)
+            count = body.output_counts[node.name] = sum(n for _, n in layout) if layout else 1
+        return count

@@ -1,0 +1,186 @@
+"""Fusing elementwise tails into the op that produces their input.
+
+Keras exports batch norm and activations as separate ``Mul``/``AddV2``/``Relu6``
+nodes after every convolution. Run one by one, each is a pass over a large
+activation in memory. Fused, the tail runs on each block of the producer's
+output while the block is still in cache (inside the producer's own block loop
+where the kernel supports it). The tail ops are elementwise and run the same
+NumPy functions on the same values in the same order, so the numbers are
+exactly those of the unfused run.
+
+A tail is fused only where nothing else can see its intermediates: each link
+has exactly one consumer, no control edges, is neither fed nor fetched, and
+its other operand is a per-channel vector, a scalar or a same-shaped tensor.
+Anything else runs unfused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sm_explorer.exec.body import Body, Ref
+
+__all__ = ["Tail", "Epilogue", "plan_tails", "PRODUCERS", "TAIL_OPS"]
+
+_BLOCK = 1 << 16  # elements per block: small enough to stay in L2 between the tail's ops
+_WIDE = 4096  # elements per row that a tail's per-channel operands are tiled to
+PRODUCERS = frozenset({"Conv2D", "Conv3D", "DepthwiseConv2dNative", "MatMul", "BatchMatMulV2", "BiasAdd"})
+
+
+def _relu(v: np.ndarray) -> None:
+    np.clip(v, v.dtype.type(0), v.dtype.type(np.inf), out=v)  # as the Relu kernel does for floats
+
+
+def _relu6(v: np.ndarray) -> None:
+    np.clip(v, v.dtype.type(0), v.dtype.type(6), out=v)  # as the Relu6 kernel does
+
+
+# The tail ops and the ufuncs their kernels apply (binary) or the in-place form (unary).
+_BINARY: dict[str, np.ufunc] = {
+    "Mul": np.multiply,
+    "Add": np.add,
+    "AddV2": np.add,
+    "Sub": np.subtract,
+    "BiasAdd": np.add,
+    "Maximum": np.maximum,
+    "Minimum": np.minimum,
+}
+_UNARY: dict[str, Callable[[np.ndarray], None]] = {"Relu": _relu, "Relu6": _relu6}
+TAIL_OPS = frozenset(_BINARY) | frozenset(_UNARY)
+
+
+@dataclass
+class Tail:
+    """The nodes fused after ``producer``, in order."""
+
+    producer: str
+    nodes: list[str]
+    positions: list[int]  # which input of each node is the running value
+    sides: list[Ref | None]  # the other operand of each binary node
+
+
+def plan_tails(body: Body, needed: set[str], feeds: dict[Ref, Any], pinned: set[str]) -> dict[str, Tail]:
+    """The fusable tails of this run, keyed by producer node."""
+    users = body.users()
+    fed = {ref[0] for ref in feeds}
+    tails: dict[str, Tail] = {}
+    claimed: set[str] = set()  # a node belongs to one tail at most
+    for name in sorted(needed):
+        node = body.nodes[name]
+        if node.op not in PRODUCERS or name in pinned or name in fed:
+            continue
+        if node.op == "BiasAdd" and not str(body.attrs(node).get("data_format", "NHWC")).endswith("C"):
+            continue
+        tail = Tail(name, [], [], [])
+        current = name
+        while True:
+            following = users.get(current, [])
+            if len(following) != 1 or current in pinned:
+                break
+            nxt = following[0]
+            op, refs = body.nodes[nxt].op, body.inputs[nxt]
+            if nxt not in needed or nxt in fed or op not in TAIL_OPS or body.controls[nxt] or nxt in claimed:
+                break
+            if op == "BiasAdd" and not str(body.attrs(body.nodes[nxt]).get("data_format", "NHWC")).endswith("C"):
+                break
+            arity = 2 if op in _BINARY else 1
+            if len(refs) != arity or refs.count((current, 0)) != 1:
+                break
+            position = refs.index((current, 0))
+            if op == "BiasAdd" and position != 0:
+                break
+            tail.nodes.append(nxt)
+            tail.positions.append(position)
+            tail.sides.append(refs[1 - position] if arity == 2 else None)
+            current = nxt
+        if tail.nodes:
+            tails[name] = tail
+            claimed.update(tail.nodes)
+    for name in list(tails):  # a tail ending in another tail's producer (Conv2D > BiasAdd > ...) takes it over
+        tail = tails.get(name)
+        while tail is not None and tail.nodes[-1] in tails:
+            rest = tails.pop(tail.nodes[-1])
+            tail.nodes += rest.nodes
+            tail.positions += rest.positions
+            tail.sides += rest.sides
+    return tails
+
+
+class Epilogue:
+    """A bound tail, applied in place to blocks of rows of the producer's output.
+
+    Per-channel operands are tiled so that several pixels form one wide row: a
+    NumPy loop over a 24-channel row spends its time starting the loop, not in it.
+    """
+
+    def __init__(self, tail: Tail, ops: Sequence[str], sides: Sequence[Any]) -> None:
+        self.tail = tail
+        self.ops = list(ops)
+        self.raw_sides = list(sides)
+        self.sides: list[tuple[str, np.ndarray, np.ndarray] | None] = []
+        self.group = 1  # pixels per wide row
+        self.applied = False
+
+    def bind(self, shape: Sequence[int], dtype: np.dtype) -> bool:
+        """Check the tail fits an output of this shape and dtype; if so, the caller must
+        call ``apply`` on every block of it."""
+        if self.applied or np.dtype(dtype).kind != "f" or len(shape) < 1 or 0 in shape:
+            return False
+        channels = shape[-1]
+        self.group = max(1, _WIDE // channels)
+        self.sides = []
+        for op, side in zip(self.ops, self.raw_sides):
+            if side is None:
+                self.sides.append(None)
+                continue
+            if not isinstance(side, np.ndarray) or side.dtype != dtype or side.ndim > len(shape):
+                return False
+            if tuple(side.shape) == tuple(shape) and op != "BiasAdd":
+                flat = side.reshape(-1, channels)
+                self.sides.append(("rows", flat, flat))
+            elif all(d == 1 for d in side.shape[:-1]) and (side.ndim == 0 or side.shape[-1] in (1, channels)):
+                if op == "BiasAdd" and (side.ndim != 1 or side.shape[0] != channels or len(shape) < 2):
+                    return False
+                vector = side.reshape(side.shape[-1:])
+                wide = np.tile(vector, self.group) if vector.shape == (channels,) else vector
+                self.sides.append(("all", vector, wide))
+            else:
+                return False
+        self.applied = True
+        return True
+
+    def apply(self, block: np.ndarray, rows: slice) -> None:
+        """Run the tail on ``block`` (rows ``rows`` of the output as [rows, channels]), in place."""
+        count, first = block.shape[0], rows.start or 0
+        main = count - count % self.group if block.flags.c_contiguous else 0
+        if main:  # contiguous rows reshape to wide rows without a copy
+            self._run(block[:main].reshape(main // self.group, -1), first, main, True)
+        if main < count:
+            self._run(block[main:], first + main, count - main, False)
+
+    def _run(self, view: np.ndarray, first: int, count: int, wide: bool) -> None:
+        for op, position, side in zip(self.ops, self.tail.positions, self.sides):
+            if side is None:
+                _UNARY[op](view)
+                continue
+            kind, vector, tiled = side
+            if kind == "rows":
+                operand = vector[first : first + count].reshape(view.shape)
+            else:
+                operand = tiled if wide else vector
+            if position == 0:
+                _BINARY[op](view, operand, out=view)
+            else:
+                _BINARY[op](operand, view, out=view)
+
+    def apply_all(self, out: np.ndarray) -> None:
+        """Run the tail over a whole output, a cache-sized block at a time."""
+        flat = out.reshape(-1, out.shape[-1])
+        step = max(1, _BLOCK // max(flat.shape[1], 1))
+        for start in range(0, flat.shape[0], step):
+            rows = slice(start, min(start + step, flat.shape[0]))
+            self.apply(flat[rows], rows)

@@ -1,0 +1,211 @@
+"""Fused elementwise tails give exactly the numbers of the unfused run.
+
+The graphs here put every tail shape the planner knows next to the cases it
+must refuse (a non per-channel operand, a fetched intermediate, NCHW, float16,
+two chains wanting the same residual add), run them fused and unfused on
+inputs with NaN, infinities and signed zeros, and compare bit for bit.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sm_explorer._proto import graph_pb2, types_pb2
+from sm_explorer.core.loader import open_saved_model
+from sm_explorer.exec.fusion import plan_tails
+from sm_explorer.exec.session import Session
+from sm_explorer.export import Signature, write_saved_model
+
+FLOAT, HALF = 1, 19
+RNG = np.random.default_rng(7)
+N, H, W, C, CO = 2, 9, 11, 5, 6
+
+
+def _attr(graph_node: graph_pb2.NodeDef, key: str, value: object) -> None:
+    target = graph_node.attr[key]
+    if isinstance(value, np.ndarray):
+        target.tensor.dtype = HALF if value.dtype == np.float16 else FLOAT
+        target.tensor.tensor_shape.CopyFrom(
+            types_pb2.TensorShapeProto(dim=[types_pb2.TensorShapeProto.Dim(size=d) for d in value.shape])
+        )
+        target.tensor.tensor_content = value.tobytes()
+    elif isinstance(value, str):
+        target.s = value.encode()
+    elif isinstance(value, list):
+        target.list.i.extend(value)
+    elif isinstance(value, tuple):  # ("type", enum)
+        target.type = value[1]
+
+
+class Graph:
+    def __init__(self) -> None:
+        self.graph = graph_pb2.GraphDef()
+
+    def add(self, name: str, op: str, inputs: list[str] = (), dtype: int = FLOAT, **attrs: object) -> str:
+        node = self.graph.node.add(name=name, op=op, input=list(inputs))
+        _attr(node, "T", ("type", dtype))
+        for key, value in attrs.items():
+            _attr(node, key, value)
+        return name
+
+    def const(self, name: str, value: np.ndarray) -> str:
+        node = self.graph.node.add(name=name, op="Const")
+        _attr(node, "dtype", ("type", HALF if value.dtype == np.float16 else FLOAT))
+        _attr(node, "value", value)
+        return name
+
+    def conv(self, name: str, x: str, w: np.ndarray, dtype: int = FLOAT, **attrs: object) -> str:
+        attrs = {"strides": [1, 1, 1, 1], "padding": "SAME", **attrs}
+        return self.add(name, "Conv2D", [x, self.const(name + "/w", w)], dtype, **attrs)
+
+
+def _values(shape: tuple[int, ...], dtype: type = np.float32) -> np.ndarray:
+    return RNG.normal(size=shape).astype(dtype)
+
+
+def build(tmp_path: Path) -> tuple[Path, list[str]]:
+    g = Graph()
+    for name, dtype in [("x", FLOAT), ("m", FLOAT), ("h", HALF), ("big", FLOAT)]:
+        _attr(g.graph.node.add(name=name, op="Placeholder"), "dtype", ("type", dtype))
+    outputs = []
+
+    # Conv2D > BiasAdd > Mul(per-channel) > Sub(side first) > AddV2(residual, full shape) > Relu6
+    a = g.conv("a", "x", _values((3, 3, C, CO)))
+    a = g.add("a/bias", "BiasAdd", [a, g.const("a/b", _values((CO,)))], data_format="NHWC")
+    a = g.add("a/mul", "Mul", [a, g.const("a/s", _values((1, 1, 1, CO)))])
+    a = g.add("a/sub", "Sub", [g.const("a/t", _values((CO,))), a])
+    b = g.conv("b", "x", _values((1, 1, C, CO)))
+    b = g.add("b/mul", "Mul", [g.const("b/s", _values((CO,))), b])
+    b = g.add("b/add", "AddV2", [b, g.const("b/t", _values((1, CO)))])
+    r = g.add("res", "AddV2", [a, b])  # both chains would like this one
+    outputs.append(g.add("res/relu6", "Relu6", [r]))
+
+    # Depthwise with a stride, then Relu; a scalar operand; Maximum and Minimum.
+    d = g.add(
+        "d",
+        "DepthwiseConv2dNative",
+        ["res/relu6", g.const("d/w", _values((3, 3, CO, 1)))],
+        strides=[1, 2, 2, 1],
+        padding="VALID",
+        dilations=[1, 1, 1, 1],
+    )
+    d = g.add("d/mul", "Mul", [d, g.const("d/s", np.array(0.5, np.float32))])
+    d = g.add("d/max", "Maximum", [d, g.const("d/lo", _values((CO,)))])
+    d = g.add("d/min", "Minimum", [g.const("d/hi", _values((CO,))), d])
+    outputs.append(g.add("d/relu", "Relu", [d]))
+
+    # A stride-1 dilated depthwise.
+    e = g.add(
+        "e",
+        "DepthwiseConv2dNative",
+        ["x", g.const("e/w", _values((3, 3, C, 1)))],
+        strides=[1, 1, 1, 1],
+        padding="SAME",
+        dilations=[1, 2, 2, 1],
+    )
+    outputs.append(g.add("e/relu", "Relu", [g.add("e/add", "AddV2", [e, g.const("e/t", _values((C,)))])]))
+
+    # An operand that is neither per-channel nor full-shape: the tail must not fuse.
+    f = g.conv("f", "x", _values((3, 3, C, CO)))
+    outputs.append(g.add("f/mul", "Mul", [f, g.const("f/s", _values((W, CO)))]))
+
+    # NCHW: the kernel's blocks are channels-last, so the tail runs after it.
+    n = g.conv("n", "x", _values((3, 3, H, CO)), data_format="NCHW")
+    outputs.append(g.add("n/add", "AddV2", [n, g.const("n/t", _values((C,)))]))
+
+    # float16 accumulates in float32: the tail must see the float16 result.
+    hh = g.conv("hh", "h", _values((3, 3, C, CO), np.float16), dtype=HALF)
+    outputs.append(g.add("hh/mul", "Mul", [hh, g.const("hh/s", _values((CO,), np.float16))], dtype=HALF))
+
+    # MatMul > BiasAdd > Relu, with its middle fetched too.
+    mm = g.add("mm", "MatMul", ["m", g.const("mm/w", _values((7, 4)))])
+    mm = g.add("mm/bias", "BiasAdd", [mm, g.const("mm/b", _values((4,)))])
+    outputs += [mm, g.add("mm/relu", "Relu", [mm])]
+
+    # An image large enough that convolution and depthwise work in blocks of rows,
+    # with a full-shape residual operand sliced to match each block.
+    k = g.conv("k", "big", _values((3, 3, 8, 8)))
+    k = g.add("k/mul", "Mul", [k, g.const("k/s", _values((8,)))])
+    k = g.add("k/res", "AddV2", [k, g.conv("k2", "big", _values((1, 1, 8, 8)))])
+    k = g.add("k/relu6", "Relu6", [k])
+    k = g.add(
+        "kd",
+        "DepthwiseConv2dNative",
+        [k, g.const("kd/w", _values((3, 3, 8, 1)))],
+        strides=[1, 1, 1, 1],
+        padding="SAME",
+        dilations=[1, 1, 1, 1],
+    )
+    k = g.add("kd/add", "AddV2", [k, g.const("kd/t", _values((8,)))])
+    outputs.append(g.add("kd/relu6", "Relu6", [k]))
+
+    for name in outputs:
+        g.add(name + "/out", "Identity", [name])
+    signature = Signature({"x": ("x:0", "float32", None)}, {o: (o + "/out:0", "float32", None) for o in outputs})
+    path = write_saved_model(tmp_path / "model", g.graph, signature)
+    return path, [o + "/out:0" for o in outputs]
+
+
+def make_feeds() -> dict[str, np.ndarray]:
+    x = _values((N, H, W, C))
+    x.flat[:6] = [np.nan, np.inf, -np.inf, -0.0, 0.0, 1e30]
+    h = _values((N, H, W, C), np.float16)
+    h.flat[:3] = [np.nan, -0.0, 6e4]
+    big = _values((1, 200, 100, 8))
+    big[0, 150, 50] = np.nan
+    return {"x:0": x, "m:0": _values((3, 7)), "h:0": h, "big:0": big}
+
+
+FEEDS = make_feeds()
+
+
+def run(path: Path, fetches: list[str], fuse: bool) -> list[np.ndarray]:
+    session = Session(open_saved_model(path))
+    session.interpreter.fuse = fuse
+    return session.run_graph(FEEDS, fetches)
+
+
+def same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    return build(tmp_path_factory.mktemp("fusion"))
+
+
+def test_fused_equals_unfused_bit_for_bit(model: tuple[Path, list[str]]) -> None:
+    path, fetches = model
+    fused, plain = run(path, fetches, True), run(path, fetches, False)
+    for name, a, b in zip(fetches, fused, plain):
+        assert same_bits(a, b), name
+    assert np.isnan(fused[0]).any() and np.isnan(fused[-1]).any()  # NaN made it through the tails
+
+
+def test_fetching_a_tail_node_stops_the_tail_there(model: tuple[Path, list[str]]) -> None:
+    path, fetches = model
+    inner = ["a/mul:0", "res:0", "d/max:0"]
+    fused, plain = run(path, inner + fetches, True), run(path, inner + fetches, False)
+    for name, a, b in zip(inner + fetches, fused, plain):
+        assert same_bits(a, b), name
+
+
+def test_plan_fuses_what_it_may_and_nothing_else(model: tuple[Path, list[str]]) -> None:
+    path, fetches = model
+    session = Session(open_saved_model(path))
+    body = session.interpreter.graph()
+    refs = [body.parse_ref(f) for f in fetches]
+    needed = session.interpreter._needed(body, {}, refs, [])  # noqa: SLF001
+    tails = {p: t.nodes for p, t in plan_tails(body, needed, {}, {r[0] for r in refs}).items()}
+    assert tails["d"] == ["d/mul", "d/max", "d/min", "d/relu"]
+    assert tails["e"] == ["e/add", "e/relu"]
+    assert tails["mm"] == ["mm/bias"]  # fetched: the tail stops there and mm/relu runs alone
+    # Both chains reach the residual add; exactly one takes it (and the Relu6 after it).
+    assert [tails["a"][:3], tails["b"][:2]] == [["a/bias", "a/mul", "a/sub"], ["b/mul", "b/add"]]
+    assert sorted([tails["a"][3:], tails["b"][2:]]) == [[], ["res", "res/relu6"]]
+    # Planned, but refused at run time (checked by the bit-for-bit test): a (W, C) operand.
+    assert tails["f"] == ["f/mul"] and tails["n"] == ["n/add"] and tails["hh"] == ["hh/mul"]
+    assert tails["kd"] == ["kd/add", "kd/relu6"]
