@@ -5,12 +5,18 @@
 For each model and batch size: the median wall time of the serving signature
 on NumPy (after one warm-up call) and in TensorFlow (a fresh process, after
 one warm-up call), their ratio (target: at most 2x), and peak memory.
+
+Shared machines drift by tens of percent within a minute, so the two backends
+are measured in alternating rounds (``--rounds``, fresh processes each time):
+the table shows the median over rounds of each side, and the range of the
+per-round ratios.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import time
@@ -64,19 +70,28 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--models", nargs="+", default=["mobilenet_v2", "resnet50"])
     parser.add_argument("--batches", nargs="+", type=int, default=[1, 8])
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=7, help="timed calls per process")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating NumPy/TF process pairs")
     args = parser.parse_args()
     tf = have_tensorflow()
     rows = []
     for name in args.models:
         path = model_path(name)
         for batch in args.batches:
-            ours = measure(OURS_RUN, path, batch, args.repeat)
-            text = f"numpy {ours['median'] * 1e3:7.1f} ms (peak {ours['peak_mib']:.0f} MiB)"
+            ours, theirs = [], []
+            for _ in range(args.rounds):
+                ours.append(measure(OURS_RUN, path, batch, args.repeat))
+                if tf:
+                    theirs.append(measure(TF_RUN, path, batch, args.repeat))
+            mine = statistics.median(r["median"] for r in ours)
+            text = f"numpy {mine * 1e3:7.1f} ms (peak {max(r['peak_mib'] for r in ours):.0f} MiB)"
             if tf:
-                theirs = measure(TF_RUN, path, batch, args.repeat)
-                text += (f" | tf {theirs['median'] * 1e3:7.1f} ms (peak {theirs['peak_mib']:.0f} MiB)"
-                         f" | ratio {ours['median'] / theirs['median']:.2f}x")
+                tf_time = statistics.median(r["median"] for r in theirs)
+                ratios = sorted(a["median"] / b["median"] for a, b in zip(ours, theirs))
+                text += (
+                    f" | tf {tf_time * 1e3:7.1f} ms (peak {max(r['peak_mib'] for r in theirs):.0f} MiB)"
+                    f" | ratio {mine / tf_time:.2f}x (rounds {ratios[0]:.2f}-{ratios[-1]:.2f})"
+                )
             rows.append((f"{name} batch {batch}", text))
     print(f"finished {time.strftime('%H:%M:%S')}; peak memory is per process")
     report(rows)
