@@ -32,6 +32,9 @@ class Body:
     _attrs: dict[str, dict[str, Any]] = field(default_factory=dict)
     _users: dict[str, list[str]] | None = None
     output_counts: dict[str, int] = field(default_factory=dict)  # filled by the interpreter
+    # Values that depend only on constants and variables, kept by the interpreter between
+    # calls: node -> (variable writes and handles when computed, outputs).
+    static_values: dict[str, tuple[Any, tuple[Any, ...]]] = field(default_factory=dict)
 
     def users(self) -> dict[str, list[str]]:
         """Each node's consumers, one entry per data or control edge."""

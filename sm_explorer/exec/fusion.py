@@ -12,6 +12,11 @@ A tail is fused only where nothing else can see its intermediates: each link
 has exactly one consumer, no control edges, is neither fed nor fetched, and
 its other operand is a per-channel vector, a scalar or a same-shaped tensor.
 Anything else runs unfused.
+
+One step is not bit-exact: a per-channel ``Mul`` right after a convolution or
+matmul (batch norm's scale) is folded into the filter when the filter is small
+next to the data, as graph optimizers do: (x . w) * s becomes x . (w * s), which
+saves a pass over the output and differs from unfused only by rounding.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import numpy as np
 
 from sm_explorer.exec.body import Body, Ref
 
-__all__ = ["Tail", "Epilogue", "plan_tails", "PRODUCERS", "TAIL_OPS"]
+__all__ = ["Tail", "Epilogue", "plan_tails", "fold_scale", "PRODUCERS", "TAIL_OPS"]
 
 _BLOCK = 1 << 16  # elements per block: small enough to stay in L2 between the tail's ops
 _WIDE = 4096  # elements per row that a tail's per-channel operands are tiled to
@@ -51,6 +56,7 @@ _BINARY: dict[str, np.ufunc] = {
 }
 _UNARY: dict[str, Callable[[np.ndarray], None]] = {"Relu": _relu, "Relu6": _relu6}
 TAIL_OPS = frozenset(_BINARY) | frozenset(_UNARY)
+_FOLDABLE = frozenset({"Conv2D", "DepthwiseConv2dNative", "MatMul"})
 
 
 @dataclass
@@ -61,6 +67,10 @@ class Tail:
     nodes: list[str]
     positions: list[int]  # which input of each node is the running value
     sides: list[Ref | None]  # the other operand of each binary node
+
+    def after(self, count: int) -> Tail:
+        """The same tail without its first ``count`` nodes."""
+        return Tail(self.producer, self.nodes[count:], self.positions[count:], self.sides[count:])
 
 
 def plan_tails(body: Body, needed: set[str], feeds: dict[Ref, Any], pinned: set[str]) -> dict[str, Tail]:
@@ -108,6 +118,30 @@ def plan_tails(body: Body, needed: set[str], feeds: dict[Ref, Any], pinned: set[
             tail.positions += rest.positions
             tail.sides += rest.sides
     return tails
+
+
+def fold_scale(
+    op: str, attrs: dict[str, Any], inputs: list[Any], ops: Sequence[str], sides: Sequence[Any]
+) -> list[Any]:
+    """The producer's inputs with a leading per-channel ``Mul`` folded into its filter, or
+    ``inputs`` unchanged when that is not possible (the caller compares identities)."""
+    if op not in _FOLDABLE or not ops or ops[0] != "Mul" or len(inputs) != 2:
+        return inputs
+    x, w, scale = inputs[0], inputs[1], sides[0]
+    if not all(isinstance(a, np.ndarray) for a in (x, w, scale)) or w.ndim not in (2, 4):
+        return inputs
+    if w.dtype not in (np.float32, np.float64) or not x.dtype == w.dtype == scale.dtype:
+        return inputs
+    if w.size * 4 > x.size or scale.ndim > w.ndim or any(d != 1 for d in scale.shape[:-1]):
+        return inputs  # folding costs a pass over the filter: only worth it when that is small
+    if str(attrs.get("data_format", "NHWC")).startswith("NC") or attrs.get("transpose_b"):
+        return inputs
+    channels = w.shape[-2:] if op == "DepthwiseConv2dNative" else w.shape[-1:]
+    if scale.size == 1:
+        return [x, w * scale.reshape(())]
+    if scale.size != int(np.prod(channels)):
+        return inputs
+    return [x, w * scale.reshape(channels)]
 
 
 class Epilogue:

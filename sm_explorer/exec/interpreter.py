@@ -20,11 +20,11 @@ from sm_explorer.errors import LimitError, SavedModelError
 from sm_explorer.exec import builtin, tables  # noqa: F401  (register their handlers)
 from sm_explorer.exec.body import ARG, Body, Ref, function_body, graph_body
 from sm_explorer.exec.errors import ExecutionError, MissingInputError, RefusedOpError, UnsupportedOpError
-from sm_explorer.exec.fusion import Epilogue, Tail, plan_tails
+from sm_explorer.exec.fusion import Epilogue, Tail, fold_scale, plan_tails
 from sm_explorer.exec.handlers import HANDLERS
 from sm_explorer.exec.memory import tune_malloc
 from sm_explorer.exec.registry import BudgetError, KernelError, OpContext, lookup
-from sm_explorer.exec.resources import Store
+from sm_explorer.exec.resources import Store, VariableHandle, writes
 from sm_explorer.exec.safety import why_refused
 from sm_explorer.graph.library import Library
 
@@ -110,7 +110,7 @@ class Interpreter:
             if len(self._plans) >= 256:
                 self._plans.clear()
             self._plans[key] = plan
-        _, needed, order, counts, tails, switches = plan
+        _, needed, order, counts, tails, switches, static, handle_refs = plan
         if order is None:
             from sm_explorer.exec.loops import run_dataflow
 
@@ -133,13 +133,25 @@ class Interpreter:
             return outputs[ref[1]]
 
         nodes, inputs_of, controls_of = body.nodes, body.inputs, body.controls
+        cache = body.static_values
+        handles = tuple(id(_handle(feeds[ref])) for ref in handle_refs)
+        fresh: set[str] = set()  # static nodes recomputed in this run: their users must be too
         for name in order:
             refs = inputs_of[name]
             if name not in done:
                 node = nodes[name]
                 inputs = [value_of(ref) for ref in refs]
                 if not careful:
-                    if name in tails:
+                    if name in static:  # depends only on constants and variables: reuse while they hold
+                        stamp = (writes(), handles)
+                        hit = cache.get(name)
+                        if hit is not None and hit[0] == stamp and not any(ref[0] in fresh for ref in refs):
+                            values[name] = hit[1]
+                        else:
+                            values[name] = self._execute(body, node, inputs, depth)
+                            cache[name] = (stamp, values[name])
+                            fresh.add(name)
+                    elif name in tails:
                         fused = self._execute_fused(body, node, inputs, tails[name], value_of, depth)
                         values.update(fused)
                         done.update(n for n in tails[name].nodes if n in fused)
@@ -170,7 +182,7 @@ class Interpreter:
         needed = self._needed(body, feeds, fetches, targets)
         ops = {body.nodes[n].op for n in needed}
         if ops & LOOP_OPS:
-            return body, needed, None, {}, {}, True
+            return body, needed, None, {}, {}, True, set(), ()
         switches = bool(ops & {"Switch", "RefSwitch", "Merge", "RefMerge"})
         tails = plan_tails(body, needed, feeds, {ref[0] for ref in fetches}) if self.fuse and not switches else {}
         try:
@@ -180,7 +192,8 @@ class Interpreter:
                 raise
             tails = {}  # a tail's operands would wait on its own producer: run unfused
             order, consumers = self._schedule(body, feeds, needed, tails)
-        return body, needed, order, consumers, tails, switches
+        static, handle_refs = _static_nodes(body, order, feeds) if not switches else (set(), ())
+        return body, needed, order, consumers, tails, switches, static, handle_refs
 
     def _needed(self, body: Body, feeds: dict[Ref, Any], fetches: Sequence[Ref], targets: Sequence[str]) -> set[str]:
         """The nodes the fetches and targets depend on, stopping at feeds."""
@@ -254,14 +267,18 @@ class Interpreter:
         sides = [value_of(ref) if ref is not None else None for ref in tail.sides]
         if any(v is DEAD for v in sides):
             return {node.name: self._execute(body, node, inputs, depth)}
-        epilogue = Epilogue(tail, [body.nodes[n].op for n in tail.nodes], sides)
-        outputs = self._execute(body, node, inputs, depth, epilogue)
-        if not epilogue.applied:
+        ops = [body.nodes[n].op for n in tail.nodes]
+        folded = fold_scale(node.op, body.attrs(node), inputs, ops, sides)
+        skip = 0 if folded is inputs else 1  # the leading Mul is now part of the producer
+        done = {node.name: ()} if skip else {}
+        last = tail.nodes[0] if skip else node.name  # whose value the producer's output is
+        epilogue = Epilogue(tail.after(skip), ops[skip:], sides[skip:]) if len(ops) > skip else None
+        outputs = self._execute(body, node, folded, depth, epilogue)
+        if epilogue is not None and not epilogue.applied:
             out = outputs[0] if len(outputs) == 1 else None
-            if not isinstance(out, np.ndarray) or not out.flags.c_contiguous or not out.flags.writeable:
-                return {node.name: outputs}
-            if not epilogue.bind(out.shape, out.dtype):
-                return {node.name: outputs}
+            usable = isinstance(out, np.ndarray) and out.flags.c_contiguous and out.flags.writeable
+            if not usable or not epilogue.bind(out.shape, out.dtype):
+                return {**done, last: outputs}  # the rest of the tail runs node by node
             try:
                 epilogue.apply_all(out)
             except Exception as exc:  # the tail was checked to fit; this is a bug, reported as such
@@ -327,3 +344,40 @@ class Interpreter:
             layout = self.signatures.layout(node)
             count = body.output_counts[node.name] = sum(n for _, n in layout) if layout else 1
         return count
+
+
+# Ops whose value depends on nothing but their inputs (plus ReadVariableOp and VarHandleOp,
+# which the variable-write counter and the fed handles cover).
+_STATIC_OPS = frozenset({
+    "Const", "Identity", "VarHandleOp", "ReadVariableOp", "AddV2", "Add", "Sub", "Mul", "RealDiv", "Div", "Neg",
+    "Rsqrt", "Sqrt", "Square", "Reciprocal", "Maximum", "Minimum", "Reshape", "Squeeze", "ExpandDims", "Cast",
+    "Transpose",
+})  # fmt: skip
+
+
+def _static_nodes(body: Body, order: list[str], feeds: dict[Ref, Any]) -> tuple[set[str], tuple[Ref, ...]]:
+    """The nodes whose values depend only on constants and variables (batch norm's scale
+    and offset, reshaped biases...), and the fed variable handles they read."""
+    static: set[str] = set()
+    handle_refs: list[Ref] = []
+    for name in order:
+        node = body.nodes[name]
+        if node.op not in _STATIC_OPS or body.controls[name]:
+            continue
+        refs = body.inputs[name]
+        if node.op == "ReadVariableOp" and len(refs) == 1 and refs[0] in feeds:
+            if _handle(feeds[refs[0]]) is None:
+                continue
+            handle_refs.append(refs[0])
+        elif not all(ref not in feeds and ref[0] in static for ref in refs):
+            continue
+        static.add(name)
+    return static, tuple(sorted(set(handle_refs)))
+
+
+def _handle(value: Any) -> Any:
+    """The variable handle inside a fed resource value, or None."""
+    if isinstance(value, np.ndarray) and value.dtype == object and value.size == 1:
+        item = value.reshape(-1)[0]
+        return item if isinstance(item, VariableHandle) else None
+    return None

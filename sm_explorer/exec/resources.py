@@ -14,7 +14,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["VariableHandle", "TableHandle", "Store", "as_handle", "wrap"]
+__all__ = ["VariableHandle", "TableHandle", "Store", "as_handle", "wrap", "writes"]
+
+_writes = 0  # variable assignments so far, in any store: values derived from variables are stale when it moves
+
+
+def writes() -> int:
+    """A counter that moves on every variable assignment."""
+    return _writes
 
 
 @dataclass(eq=False)
@@ -42,6 +49,8 @@ class VariableHandle:
         return self.value
 
     def assign(self, value: np.ndarray) -> None:
+        global _writes
+        _writes += 1
         value = np.asarray(value)
         current = self.value
         if self.ref and current is not None and current.shape == value.shape and current.dtype == value.dtype:

@@ -18,6 +18,8 @@ import numpy as np
 from ._util import KernelError, OpContext, ints, op
 from .windows import Geometry, accumulate_dtype, channels_first, from_last, geometry, to_last
 
+_POINTWISE_BLOCK = 1 << 19  # output elements per block of a 1x1 convolution with a fused tail
+
 
 def conv(x_last: np.ndarray, w: np.ndarray, geo: Geometry, epilogue: Any = None) -> np.ndarray:
     """Channels-last convolution; ``w`` is [*window, in/groups, out].
@@ -36,7 +38,18 @@ def conv(x_last: np.ndarray, w: np.ndarray, geo: Geometry, epilogue: Any = None)
     if groups == 1 and pointwise and not any(a or b for a, b in geo.pads):
         # A 1x1 convolution is one matrix product over every pixel: no patches needed.
         flat = np.ascontiguousarray(x_last, dtype=acc_t).reshape(-1, cin)
-        return (flat @ w.astype(acc_t, copy=False).reshape(cin, cout)).reshape([*x_last.shape[:-1], cout])
+        wm = w.astype(acc_t, copy=False).reshape(cin, cout)
+        shape = [*x_last.shape[:-1], cout]
+        if epilogue is None or flat.shape[0] * cout <= _POINTWISE_BLOCK or not epilogue.bind(shape, acc_t):
+            return (flat @ wm).reshape(shape)
+        # A large output would leave the cache before its tail reads it back: go by blocks.
+        result = np.empty((flat.shape[0], cout), dtype=acc_t)
+        step = max(1, _POINTWISE_BLOCK // cout)
+        for start in range(0, flat.shape[0], step):
+            rows = slice(start, min(start + step, flat.shape[0]))
+            np.matmul(flat[rows], wm, out=result[rows])
+            epilogue.apply(result[rows], rows)
+        return result.reshape(shape)
     xp = np.ascontiguousarray(geo.pad(x_last), dtype=acc_t)
     w = w.astype(acc_t, copy=False)
     n, out = x_last.shape[0], geo.out

@@ -30,13 +30,13 @@ def depthwise_conv2d(ctx: OpContext, x: np.ndarray, w: np.ndarray) -> np.ndarray
         raise KernelError(f"input depth {xl.shape[-1]} must equal filter in_channels {w.shape[2]}")
     geo = geometry(ctx, xl, list(w.shape[:2]), first)
     acc_t = accumulate_dtype(x)
-    xp = np.ascontiguousarray(geo.pad(xl), dtype=acc_t)
     wt = w.astype(acc_t, copy=False)
     cin, mult = w.shape[2], w.shape[3]
     if mult == 1 and geo.positions():
         fused = ctx.epilogue if not first and acc_t == x.dtype else None
-        out = _one_filter(xp, wt[..., 0], geo, fused)
+        out = _one_filter(np.ascontiguousarray(xl, dtype=acc_t), wt[..., 0], geo, fused)
         return from_last(out, first).astype(x.dtype, copy=False)
+    xp = geo.pad(xl).astype(acc_t, copy=False)
     acc = np.zeros([xl.shape[0], *geo.out, cin, mult], dtype=acc_t)
     for p in geo.positions():
         acc += geo.view(xp, p)[..., None] * wt[p]
@@ -44,41 +44,106 @@ def depthwise_conv2d(ctx: OpContext, x: np.ndarray, w: np.ndarray) -> np.ndarray
     return from_last(out, first).astype(x.dtype)
 
 
-def _one_filter(xp: np.ndarray, wk: np.ndarray, geo: Geometry, epilogue: Any) -> np.ndarray:
+def _one_filter(x: np.ndarray, wk: np.ndarray, geo: Geometry, epilogue: Any) -> np.ndarray:
     """Sum over window positions of (shifted input * that position's per-channel weight).
 
-    Every window position is a strided view of the padded input, so one ``einsum``
-    per block does all the multiply-adds in one pass. Without a column stride,
-    a window row reads one contiguous run per output row, and tiling the weights
+    Every window position is a strided view of the input, so one ``einsum`` per
+    block does all the multiply-adds in one pass. Without a column stride, a
+    window row reads one contiguous run per output row, and tiling the weights
     along it gives NumPy long inner loops; with a stride, the runs are one pixel.
+    The input is not padded: the pixels whose windows reach past its edges are
+    computed apart, from small zero-padded copies of the edges.
     """
-    channels = xp.shape[-1]
-    n, (oh, ow) = xp.shape[0], geo.out
-    out = np.empty([n, oh, ow, channels], dtype=xp.dtype)
+    n, height, width, channels = x.shape
+    oh, ow = geo.out
+    out = np.empty([n, oh, ow, channels], dtype=x.dtype)
     if out.size == 0:
         return out
     if epilogue is not None and not epilogue.bind(out.shape, out.dtype):
         epilogue = None
     (kh, kw), (sh, sw), (dh, dw) = geo.window, geo.strides, geo.dilations
+    (top, _), (left, _) = geo.pads
+    rows = _inside(oh, height, kh, sh, dh, top)
+    cols = _inside(ow, width, kw, sw, dw, left)
+    tiled = None
+    if sw == 1 and cols:
+        tiled = np.stack([np.stack([np.tile(wk[i, j], len(cols)) for j in range(kw)]) for i in range(kh)])
+    # The edges first, each in one piece for all images; then the inside, block by block.
+    inside = bool(rows) and bool(cols)
+    edges = [((0, rows.start), (0, ow)), ((rows.stop, oh), (0, ow))]
+    edges += [((rows.start, rows.stop), (0, cols.start)), ((rows.start, rows.stop), (cols.stop, ow))] if inside else []
+    if not inside:
+        edges = [((0, oh), (0, ow))]
+    for (a, b), (c, d) in edges:
+        if a < b and c < d:
+            _edge(x, wk, out, geo, (0, n), (a, b), (c, d))
     flat = out.reshape(-1, channels)
-    if sw == 1:
-        width = ow * channels
-        weights = np.stack([np.stack([np.tile(wk[i, j], ow) for j in range(kw)]) for i in range(kh)])
-        source, target, equation = xp.reshape(n, xp.shape[1], -1), out.reshape(n, oh, width), "nijrw,ijw->nrw"
-        shape, inner = (width,), (xp.strides[-1],)
-    else:
-        weights, source, target, equation = wk, xp, out, "nijrwc,ijc->nrwc"
-        shape, inner = (ow, channels), (sw * xp.strides[-2], xp.strides[-1])
     for block in geo.blocks(n, ow * channels, _BLOCK):
         n0, n1, h0, h1 = block
-        base = source[n0:n1, h0 * sh :]
-        sn, sr, sc = base.strides[:3]
-        column = dw * (sc if sw != 1 else channels * base.strides[-1])
-        view = as_strided(
-            base, (n1 - n0, kh, kw, h1 - h0, *shape), (sn, dh * sr, column, sh * sr, *inner), writeable=False
-        )
-        np.einsum(equation, view, weights, out=target[n0:n1, h0:h1])
+        r0, r1 = max(rows.start, h0), min(rows.stop, h1)
+        if inside and r0 < r1:
+            _interior(x, wk, tiled, out, geo, (n0, n1), (r0, r1), cols)
         if epilogue is not None:
             span = geo.block_rows(block)
             epilogue.apply(flat[span], span)
     return out
+
+
+def _inside(out: int, size: int, k: int, s: int, d: int, before: int) -> range:
+    """The output positions whose whole window lies inside the unpadded input."""
+    first = -(-before // s)
+    last = (size - 1 - (k - 1) * d + before) // s + 1 if size - 1 - (k - 1) * d + before >= 0 else 0
+    first = min(first, out)
+    return range(first, max(min(last, out), first))
+
+
+def _interior(
+    x: np.ndarray,
+    wk: np.ndarray,
+    tiled: np.ndarray | None,
+    out: np.ndarray,
+    geo: Geometry,
+    images: tuple[int, int],
+    rows: tuple[int, int],
+    cols: range,
+) -> None:
+    (n0, n1), (r0, r1) = images, rows
+    (kh, kw), (sh, sw), (dh, dw) = geo.window, geo.strides, geo.dilations
+    (top, _), (left, _) = geo.pads
+    base = x[n0:n1, r0 * sh - top :, cols.start * sw - left :]
+    sn, sr, sc, se = base.strides
+    if tiled is not None:  # rows of pixels x channels, weights tiled along them
+        span = len(cols) * x.shape[-1]
+        view = as_strided(base, (n1 - n0, kh, kw, r1 - r0, span), (sn, dh * sr, dw * sc, sh * sr, se), writeable=False)
+        target = out[n0:n1, r0:r1, cols.start :]
+        target = as_strided(target, (n1 - n0, r1 - r0, span), (*target.strides[:2], target.strides[-1]))
+        np.einsum("nijrw,ijw->nrw", view, tiled, out=target)
+        return
+    shape = (n1 - n0, kh, kw, r1 - r0, len(cols), x.shape[-1])
+    view = as_strided(base, shape, (sn, dh * sr, dw * sc, sh * sr, sw * sc, se), writeable=False)
+    np.einsum("nijrwc,ijc->nrwc", view, wk, out=out[n0:n1, r0:r1, cols.start : cols.stop])
+
+
+def _edge(
+    x: np.ndarray,
+    wk: np.ndarray,
+    out: np.ndarray,
+    geo: Geometry,
+    images: tuple[int, int],
+    rows: tuple[int, int],
+    cols: tuple[int, int],
+) -> None:
+    """Output pixels rows x cols, from a zero-padded copy of just the input they read."""
+    (n0, n1), (a, b), (c, d) = images, rows, cols
+    (kh, kw), (sh, sw), (dh, dw) = geo.window, geo.strides, geo.dilations
+    (top, _), (left, _) = geo.pads
+    y0, y1 = a * sh - top, (b - 1) * sh - top + (kh - 1) * dh + 1
+    x0, x1 = c * sw - left, (d - 1) * sw - left + (kw - 1) * dw + 1
+    patch = np.zeros((n1 - n0, y1 - y0, x1 - x0, x.shape[-1]), dtype=x.dtype)
+    iy0, iy1, ix0, ix1 = max(y0, 0), min(y1, x.shape[1]), max(x0, 0), min(x1, x.shape[2])
+    if iy0 < iy1 and ix0 < ix1:
+        patch[:, iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0] = x[n0:n1, iy0:iy1, ix0:ix1]
+    sn, sr, sc, se = patch.strides
+    shape = (n1 - n0, kh, kw, b - a, d - c, x.shape[-1])
+    view = as_strided(patch, shape, (sn, dh * sr, dw * sc, sh * sr, sw * sc, se), writeable=False)
+    np.einsum("nijrwc,ijc->nrwc", view, wk, out=out[n0:n1, a:b, c:d])
