@@ -28,8 +28,12 @@ from typing import Any
 import numpy as np
 
 from sm_explorer.exec.body import Body, Ref
+from sm_explorer.exec.parallel import split
 
-__all__ = ["Tail", "Epilogue", "plan_tails", "fold_scale", "PRODUCERS", "TAIL_OPS"]
+__all__ = [
+    "Tail", "Epilogue", "plan_tails", "fold_scale", "PRODUCERS", "TAIL_OPS",
+    "PaddedInput", "plan_pads", "lazy_pad", "unpad",
+]  # fmt: skip
 
 _BLOCK = 1 << 16  # elements per block: small enough to stay in L2 between the tail's ops
 _WIDE = 4096  # elements per row that a tail's per-channel operands are tiled to
@@ -215,6 +219,62 @@ class Epilogue:
         """Run the tail over a whole output, a cache-sized block at a time."""
         flat = out.reshape(-1, out.shape[-1])
         step = max(1, _BLOCK // max(flat.shape[1], 1))
-        for start in range(0, flat.shape[0], step):
-            rows = slice(start, min(start + step, flat.shape[0]))
-            self.apply(flat[rows], rows)
+
+        def run(spans: Sequence[slice]) -> None:
+            for rows in spans:
+                self.apply(flat[rows], rows)
+
+        split(run, [slice(i, min(i + step, flat.shape[0])) for i in range(0, flat.shape[0], step)])
+
+
+# ---- a Pad left to the convolution after it ----
+
+
+@dataclass(frozen=True)
+class PaddedInput:
+    """A ``Pad`` left undone: the VALID convolution that is its only consumer pads
+    implicitly instead (depthwise without copying the input at all)."""
+
+    value: np.ndarray
+    spatial: tuple[tuple[int, int], tuple[int, int]]  # (before, after) for height and width
+
+
+def plan_pads(body: Body, needed: set[str], feeds: dict[Ref, Any], pinned: set[str]) -> set[str]:
+    """The Pad nodes whose only consumer is a VALID NHWC convolution reading them as its input."""
+    users = body.users()
+    fed = {ref[0] for ref in feeds}
+    pads = set()
+    for name in needed:
+        following = users.get(name, [])
+        if body.nodes[name].op != "Pad" or name in pinned or name in fed or len(following) != 1:
+            continue
+        consumer = body.nodes[following[0]]
+        refs = body.inputs[consumer.name]
+        if consumer.name not in needed or consumer.op not in ("Conv2D", "DepthwiseConv2dNative") or not refs:
+            continue
+        attrs = body.attrs(consumer)
+        valid = str(attrs.get("padding")) == "VALID" and str(attrs.get("data_format", "NHWC")) == "NHWC"
+        if refs[0] == (name, 0) and valid:
+            pads.add(name)
+    return pads
+
+
+def lazy_pad(value: Any, paddings: Any) -> PaddedInput | None:
+    """``value`` padded lazily, if it is NHWC and only its height and width are padded."""
+    pads = np.asarray(paddings)
+    if not isinstance(value, np.ndarray) or value.ndim != 4 or pads.shape != (4, 2) or pads.dtype.kind not in "iu":
+        return None
+    if (pads < 0).any() or pads[0].any() or pads[3].any():
+        return None
+    (top, bottom), (left, right) = pads[1].tolist(), pads[2].tolist()
+    return PaddedInput(value, ((top, bottom), (left, right)))
+
+
+def unpad(inputs: list[Any], attrs: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
+    """A convolution's inputs and attrs with a ``PaddedInput`` turned into explicit padding."""
+    if not inputs or not isinstance(inputs[0], PaddedInput):
+        return inputs, attrs
+    lazy = inputs[0]
+    (top, bottom), (left, right) = lazy.spatial
+    explicit = [0, 0, top, bottom, left, right, 0, 0]
+    return [lazy.value, *inputs[1:]], {**attrs, "padding": "EXPLICIT", "explicit_paddings": explicit}

@@ -20,11 +20,13 @@ from sm_explorer.errors import LimitError, SavedModelError
 from sm_explorer.exec import builtin, tables  # noqa: F401  (register their handlers)
 from sm_explorer.exec.body import ARG, Body, Ref, function_body, graph_body
 from sm_explorer.exec.errors import ExecutionError, MissingInputError, RefusedOpError, UnsupportedOpError
-from sm_explorer.exec.fusion import Epilogue, Tail, fold_scale, plan_tails
+from sm_explorer.exec.fusion import Epilogue, Tail, fold_scale, lazy_pad, plan_pads, plan_tails, unpad
 from sm_explorer.exec.handlers import HANDLERS
 from sm_explorer.exec.memory import tune_malloc
+from sm_explorer.exec.parallel import threaded
+from sm_explorer.exec.plan import Plan, handle_of, static_nodes
 from sm_explorer.exec.registry import BudgetError, KernelError, OpContext, lookup
-from sm_explorer.exec.resources import Store, VariableHandle, writes
+from sm_explorer.exec.resources import Store, writes
 from sm_explorer.exec.safety import why_refused
 from sm_explorer.graph.library import Library
 
@@ -63,7 +65,7 @@ class Interpreter:
         self.store = Store()
         self.signatures = Library.of(model).signatures  # op output layouts, shared with the graph model
         self._bodies: dict[str, Body] = {}
-        self._plans: dict[tuple, tuple] = {}
+        self._plans: dict[tuple, Plan] = {}
         self._kernels: dict[str, Any] = {}
         self.fuse = True  # run elementwise tails inside their producer (same numbers; off for comparisons)
         tune_malloc()
@@ -103,24 +105,32 @@ class Interpreter:
         if depth == 0:
             seconds = self.limits.max_seconds
             self._deadline = time.monotonic() + seconds if seconds is not None else None
+            work = sum(v.size for v in feeds.values() if isinstance(v, np.ndarray) and v.dtype != object)
+            with threaded(work):  # large runs: kernels split their work over the threads
+                return self._run(body, feeds, fetches, targets, depth)
+        return self._run(body, feeds, fetches, targets, depth)
+
+    def _run(
+        self, body: Body, feeds: dict[Ref, Any], fetches: Sequence[Ref], targets: Sequence[str], depth: int
+    ) -> list[Any]:
         key = (id(body), frozenset(feeds), tuple(fetches), tuple(targets), self.fuse)
         plan = self._plans.get(key)
-        if plan is None or plan[0] is not body:
+        if plan is None or plan.body is not body:
             plan = self._plan(body, feeds, fetches, targets)
             if len(self._plans) >= 256:
                 self._plans.clear()
             self._plans[key] = plan
-        _, needed, order, counts, tails, switches, static, handle_refs = plan
-        if order is None:
+        if plan.order is None:
             from sm_explorer.exec.loops import run_dataflow
 
-            return run_dataflow(self, body, feeds, list(fetches), list(targets), needed, depth)
-        consumers = dict(counts)
+            return run_dataflow(self, body, feeds, list(fetches), list(targets), plan.needed, depth)
+        consumers = dict(plan.consumers)
         values: dict[str, Any] = {}  # node -> tuple of outputs, or DEAD for all of them
         pinned = {ref[0] for ref in fetches}
         done: set[str] = set()  # tail nodes already computed by their fused producer
         # Dead values come only from Switch (or dead feeds); without them the checks are skipped.
-        careful = switches or any(v is DEAD for v in feeds.values())
+        careful = plan.switches or any(v is DEAD for v in feeds.values())
+        tails, static, frontier = plan.tails, plan.static, plan.frontier
 
         def value_of(ref: Ref) -> Any:
             if ref in feeds:
@@ -134,16 +144,23 @@ class Interpreter:
 
         nodes, inputs_of, controls_of = body.nodes, body.inputs, body.controls
         cache = body.static_values
-        handles = tuple(id(_handle(feeds[ref])) for ref in handle_refs)
+        start = (writes(), tuple(id(handle_of(feeds[ref])) for ref in plan.handle_refs))
+        # Nothing changed since the last run settled every static value: take the ones the
+        # rest of the graph uses from the cache and skip the others.
+        settled = plan.settled == start and all(cache.get(n, (None,))[0] == start for n in frontier)
         fresh: set[str] = set()  # static nodes recomputed in this run: their users must be too
-        for name in order:
+        for name in plan.order:
             refs = inputs_of[name]
+            if settled and name in static:
+                if name in frontier:
+                    values[name] = cache[name][1]
+                continue
             if name not in done:
                 node = nodes[name]
                 inputs = [value_of(ref) for ref in refs]
                 if not careful:
                     if name in static:  # depends only on constants and variables: reuse while they hold
-                        stamp = (writes(), handles)
+                        stamp = (writes(), start[1])
                         hit = cache.get(name)
                         if hit is not None and hit[0] == stamp and not any(ref[0] in fresh for ref in refs):
                             values[name] = hit[1]
@@ -151,6 +168,8 @@ class Interpreter:
                             values[name] = self._execute(body, node, inputs, depth)
                             cache[name] = (stamp, values[name])
                             fresh.add(name)
+                    elif name in plan.pads and (lazy := lazy_pad(*inputs[:2])) is not None:
+                        values[name] = (lazy,)  # the convolution after it pads instead
                     elif name in tails:
                         fused = self._execute_fused(body, node, inputs, tails[name], value_of, depth)
                         values.update(fused)
@@ -170,11 +189,13 @@ class Interpreter:
                     consumers[src] -= 1
                     if consumers[src] == 0 and src not in pinned and values.get(src) is not DEAD:
                         values[src] = ()
+        if static and not careful and writes() == start[0]:
+            plan.settled = start  # every static value is cached for this state
         return [value_of(ref) for ref in fetches]
 
     # ---- scheduling ----
 
-    def _plan(self, body: Body, feeds: dict[Ref, Any], fetches: Sequence[Ref], targets: Sequence[str]) -> tuple:
+    def _plan(self, body: Body, feeds: dict[Ref, Any], fetches: Sequence[Ref], targets: Sequence[str]) -> Plan:
         """What a run with these feeds and fetches evaluates, in what order, fusing what.
 
         Cached per (body, fed refs, fetches, targets): the values differ per call, the plan does not.
@@ -182,7 +203,7 @@ class Interpreter:
         needed = self._needed(body, feeds, fetches, targets)
         ops = {body.nodes[n].op for n in needed}
         if ops & LOOP_OPS:
-            return body, needed, None, {}, {}, True, set(), ()
+            return Plan(body, needed, None, {}, {}, True)
         switches = bool(ops & {"Switch", "RefSwitch", "Merge", "RefMerge"})
         tails = plan_tails(body, needed, feeds, {ref[0] for ref in fetches}) if self.fuse and not switches else {}
         try:
@@ -192,8 +213,19 @@ class Interpreter:
                 raise
             tails = {}  # a tail's operands would wait on its own producer: run unfused
             order, consumers = self._schedule(body, feeds, needed, tails)
-        static, handle_refs = _static_nodes(body, order, feeds) if not switches else (set(), ())
-        return body, needed, order, consumers, tails, switches, static, handle_refs
+        plan = Plan(body, needed, order, consumers, tails, switches)
+        if not switches and self.fuse:
+            plan.pads = plan_pads(body, needed, feeds, {ref[0] for ref in fetches})
+        if not switches:
+            plan.static, plan.handle_refs = static_nodes(body, order, feeds)
+            users = body.users()
+            pinned = {ref[0] for ref in fetches}
+            plan.frontier = {
+                n
+                for n in plan.static
+                if n in pinned or any(u in needed and u not in plan.static for u in users.get(n, ()))
+            }
+        return plan
 
     def _needed(self, body: Body, feeds: dict[Ref, Any], fetches: Sequence[Ref], targets: Sequence[str]) -> set[str]:
         """The nodes the fetches and targets depend on, stopping at feeds."""
@@ -268,12 +300,13 @@ class Interpreter:
         if any(v is DEAD for v in sides):
             return {node.name: self._execute(body, node, inputs, depth)}
         ops = [body.nodes[n].op for n in tail.nodes]
-        folded = fold_scale(node.op, body.attrs(node), inputs, ops, sides)
+        inputs, attrs = unpad(inputs, body.attrs(node))
+        folded = fold_scale(node.op, attrs, inputs, ops, sides)
         skip = 0 if folded is inputs else 1  # the leading Mul is now part of the producer
         done = {node.name: ()} if skip else {}
         last = tail.nodes[0] if skip else node.name  # whose value the producer's output is
         epilogue = Epilogue(tail.after(skip), ops[skip:], sides[skip:]) if len(ops) > skip else None
-        outputs = self._execute(body, node, folded, depth, epilogue)
+        outputs = self._execute(body, node, folded, depth, epilogue, attrs)
         if epilogue is not None and not epilogue.applied:
             out = outputs[0] if len(outputs) == 1 else None
             usable = isinstance(out, np.ndarray) and out.flags.c_contiguous and out.flags.writeable
@@ -289,7 +322,13 @@ class Interpreter:
         return fused
 
     def _execute(
-        self, body: Body, node: Any, inputs: list[Any], depth: int, epilogue: Epilogue | None = None
+        self,
+        body: Body,
+        node: Any,
+        inputs: list[Any],
+        depth: int,
+        epilogue: Epilogue | None = None,
+        attrs: dict[str, Any] | None = None,
     ) -> tuple[Any, ...]:
         def where() -> str:
             return f"node {node.name!r} ({node.op}) in {body.name}"
@@ -311,11 +350,12 @@ class Interpreter:
                     f"{where()}: no NumPy kernel for op {node.op!r} "
                     "(see `sm-explorer ops --supported` for the ops that run)"
                 )
+            inputs, attrs = unpad(inputs, attrs if attrs is not None else body.attrs(node))
             inputs = [builtin.deref(v) for v in inputs]
             ctx = OpContext(
                 node.op,
                 node.name,
-                body.attrs(node),
+                attrs,
                 self._num_outputs(body, node),
                 self.limits.max_elements,
                 lambda name, args: self.call(name, args, depth + 1),
@@ -344,40 +384,3 @@ class Interpreter:
             layout = self.signatures.layout(node)
             count = body.output_counts[node.name] = sum(n for _, n in layout) if layout else 1
         return count
-
-
-# Ops whose value depends on nothing but their inputs (plus ReadVariableOp and VarHandleOp,
-# which the variable-write counter and the fed handles cover).
-_STATIC_OPS = frozenset({
-    "Const", "Identity", "VarHandleOp", "ReadVariableOp", "AddV2", "Add", "Sub", "Mul", "RealDiv", "Div", "Neg",
-    "Rsqrt", "Sqrt", "Square", "Reciprocal", "Maximum", "Minimum", "Reshape", "Squeeze", "ExpandDims", "Cast",
-    "Transpose",
-})  # fmt: skip
-
-
-def _static_nodes(body: Body, order: list[str], feeds: dict[Ref, Any]) -> tuple[set[str], tuple[Ref, ...]]:
-    """The nodes whose values depend only on constants and variables (batch norm's scale
-    and offset, reshaped biases...), and the fed variable handles they read."""
-    static: set[str] = set()
-    handle_refs: list[Ref] = []
-    for name in order:
-        node = body.nodes[name]
-        if node.op not in _STATIC_OPS or body.controls[name]:
-            continue
-        refs = body.inputs[name]
-        if node.op == "ReadVariableOp" and len(refs) == 1 and refs[0] in feeds:
-            if _handle(feeds[refs[0]]) is None:
-                continue
-            handle_refs.append(refs[0])
-        elif not all(ref not in feeds and ref[0] in static for ref in refs):
-            continue
-        static.add(name)
-    return static, tuple(sorted(set(handle_refs)))
-
-
-def _handle(value: Any) -> Any:
-    """The variable handle inside a fed resource value, or None."""
-    if isinstance(value, np.ndarray) and value.dtype == object and value.size == 1:
-        item = value.reshape(-1)[0]
-        return item if isinstance(item, VariableHandle) else None
-    return None

@@ -16,11 +16,12 @@ import pytest
 
 from sm_explorer._proto import graph_pb2, types_pb2
 from sm_explorer.core.loader import open_saved_model
-from sm_explorer.exec.fusion import fold_scale, plan_tails
+from sm_explorer.exec.fusion import fold_scale, lazy_pad, plan_pads, plan_tails
 from sm_explorer.exec.session import Session
 from sm_explorer.export import Signature, write_saved_model
 
-FLOAT, HALF = 1, 19
+FLOAT, HALF, INT32 = 1, 19, 3
+ENUMS = {np.dtype(np.float32): FLOAT, np.dtype(np.float16): HALF, np.dtype(np.int32): INT32}
 RNG = np.random.default_rng(7)
 N, H, W, C, CO = 2, 9, 11, 5, 6
 
@@ -28,7 +29,7 @@ N, H, W, C, CO = 2, 9, 11, 5, 6
 def _attr(graph_node: graph_pb2.NodeDef, key: str, value: object) -> None:
     target = graph_node.attr[key]
     if isinstance(value, np.ndarray):
-        target.tensor.dtype = HALF if value.dtype == np.float16 else FLOAT
+        target.tensor.dtype = ENUMS[value.dtype]
         target.tensor.tensor_shape.CopyFrom(
             types_pb2.TensorShapeProto(dim=[types_pb2.TensorShapeProto.Dim(size=d) for d in value.shape])
         )
@@ -54,7 +55,7 @@ class Graph:
 
     def const(self, name: str, value: np.ndarray) -> str:
         node = self.graph.node.add(name=name, op="Const")
-        _attr(node, "dtype", ("type", HALF if value.dtype == np.float16 else FLOAT))
+        _attr(node, "dtype", ("type", ENUMS[value.dtype]))
         _attr(node, "value", value)
         return name
 
@@ -126,6 +127,34 @@ def build(tmp_path: Path) -> tuple[Path, list[str]]:
     mm = g.add("mm/bias", "BiasAdd", [mm, g.const("mm/b", _values((4,)))])
     outputs += [mm, g.add("mm/relu", "Relu", [mm])]
 
+    # Pads left to the VALID convolution after them, and two that must really pad.
+    pads = np.array([[0, 0], [1, 2], [0, 1], [0, 0]], np.int32)
+    g.const("pads", pads)
+    p = g.add("p", "Pad", ["x", "pads"], Tpaddings=("type", INT32))
+    p = g.add(
+        "p/dw",
+        "DepthwiseConv2dNative",
+        [p, g.const("p/w", _values((3, 3, C, 1)))],
+        strides=[1, 2, 2, 1],
+        padding="VALID",
+        dilations=[1, 1, 1, 1],
+    )
+    outputs.append(g.add("p/relu", "Relu", [p]))
+    q = g.add("q", "Pad", ["x", "pads"], Tpaddings=("type", INT32))
+    outputs.append(g.conv("q/conv", q, _values((2, 3, C, CO)), padding="VALID", strides=[1, 1, 2, 1]))
+    g.const("pads_c", np.array([[0, 0], [1, 1], [1, 1], [0, 2]], np.int32))
+    r = g.add("r", "Pad", ["x", "pads_c"], Tpaddings=("type", INT32))  # pads channels: not for the conv
+    outputs.append(
+        g.add(
+            "r/dw",
+            "DepthwiseConv2dNative",
+            [r, g.const("r/w", _values((3, 3, C + 2, 1)))],
+            strides=[1, 1, 1, 1],
+            padding="VALID",
+            dilations=[1, 1, 1, 1],
+        )
+    )
+
     # An image large enough that convolution and depthwise work in blocks of rows,
     # with a full-shape residual operand sliced to match each block.
     k = g.conv("k", "big", _values((3, 3, 8, 8)))
@@ -189,7 +218,7 @@ def test_fused_equals_unfused_bit_for_bit(model: tuple[Path, list[str]]) -> None
         if name in FOLDED:
             assert not same_bits(a, b), f"{name}: expected the folded scale to round differently"
             assert np.array_equal(np.isnan(a), np.isnan(b)), name
-            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5, err_msg=name)
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5, err_msg=name)
         else:
             assert same_bits(a, b), name
     assert np.isnan(fused[0]).any() and np.isnan(fused[-1]).any()  # NaN made it through the tails
@@ -201,7 +230,7 @@ def test_fetching_a_tail_node_stops_the_tail_there(model: tuple[Path, list[str]]
     fused, plain = run(path, inner + fetches, True), run(path, inner + fetches, False)
     for name, a, b in zip(inner + fetches, fused, plain):
         if name in FOLDED | {"res:0", "d/max:0"}:
-            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5, err_msg=name)
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5, err_msg=name)
         else:
             assert same_bits(a, b), name
 
@@ -244,3 +273,34 @@ def test_plan_fuses_what_it_may_and_nothing_else(model: tuple[Path, list[str]]) 
     # Planned, but refused at run time (checked by the bit-for-bit test): a (W, C) operand.
     assert tails["f"] == ["f/mul"] and tails["n"] == ["n/add"] and tails["hh"] == ["hh/mul"]
     assert tails["kd"] == ["kd/add", "kd/relu6"]
+    # Planned; r pads channels, so at run time it pads for real.
+    assert plan_pads(body, needed, {}, {r[0] for r in refs}) == {"p", "q", "r"}
+    x = FEEDS["x:0"]
+    assert lazy_pad(x, np.array([[0, 0], [1, 1], [1, 1], [0, 2]])) is None
+    assert lazy_pad(x, np.array([[0, 0], [1, 2], [0, 1], [0, 0]])).spatial == ((1, 2), (0, 1))
+
+
+def test_threaded_run_matches_the_serial_one(model: tuple[Path, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Kernels split over threads (forced here: the model is small) give the serial numbers,
+    up to rounding: BLAS may sum a product of another shape in another order."""
+    from sm_explorer.exec import parallel
+
+    path, fetches = model
+    monkeypatch.setenv("SM_EXPLORER_THREADS", "1")
+    serial = run(path, fetches, True)
+    monkeypatch.setenv("SM_EXPLORER_THREADS", "3")
+    monkeypatch.setattr(parallel, "_THREADED_WORK", 0)
+    calls = []
+    original = parallel.split
+
+    def counting(fn, items, minimum=2):
+        calls.append(len(items))
+        return original(fn, items, minimum)
+
+    for module in ("sm_explorer.exec.kernels.conv", "sm_explorer.exec.kernels.depthwise", "sm_explorer.exec.fusion"):
+        monkeypatch.setattr(f"{module}.split", counting)
+    threaded = run(path, fetches, True)
+    assert any(n >= 3 for n in calls), calls  # some kernels did split
+    for name, a, b in zip(fetches, threaded, serial):
+        assert np.array_equal(np.isnan(a), np.isnan(b)), name
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5, err_msg=name)

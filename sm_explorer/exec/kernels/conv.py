@@ -11,14 +11,19 @@ right after its product.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from sm_explorer.exec.parallel import split, threads
+
 from ._util import KernelError, OpContext, ints, op
 from .windows import Geometry, accumulate_dtype, channels_first, from_last, geometry, to_last
 
-_POINTWISE_BLOCK = 1 << 19  # output elements per block of a 1x1 convolution with a fused tail
+_POINTWISE_BLOCK = 1 << 19  # output elements per block of a 1x1 convolution (its tail reads it from cache)
+_PATCH_BLOCK = 1 << 20  # patch elements per block of a k x k convolution
+_SMALL = 1 << 18  # multiply-adds below which a product is not worth splitting
 
 
 def conv(x_last: np.ndarray, w: np.ndarray, geo: Geometry, epilogue: Any = None) -> np.ndarray:
@@ -38,18 +43,9 @@ def conv(x_last: np.ndarray, w: np.ndarray, geo: Geometry, epilogue: Any = None)
     if groups == 1 and pointwise and not any(a or b for a, b in geo.pads):
         # A 1x1 convolution is one matrix product over every pixel: no patches needed.
         flat = np.ascontiguousarray(x_last, dtype=acc_t).reshape(-1, cin)
-        wm = w.astype(acc_t, copy=False).reshape(cin, cout)
-        shape = [*x_last.shape[:-1], cout]
-        if epilogue is None or flat.shape[0] * cout <= _POINTWISE_BLOCK or not epilogue.bind(shape, acc_t):
-            return (flat @ wm).reshape(shape)
-        # A large output would leave the cache before its tail reads it back: go by blocks.
-        result = np.empty((flat.shape[0], cout), dtype=acc_t)
-        step = max(1, _POINTWISE_BLOCK // cout)
-        for start in range(0, flat.shape[0], step):
-            rows = slice(start, min(start + step, flat.shape[0]))
-            np.matmul(flat[rows], wm, out=result[rows])
-            epilogue.apply(result[rows], rows)
-        return result.reshape(shape)
+        return _pointwise(flat, w.astype(acc_t, copy=False).reshape(cin, cout), epilogue).reshape(
+            [*x_last.shape[:-1], cout]
+        )
     xp = np.ascontiguousarray(geo.pad(x_last), dtype=acc_t)
     w = w.astype(acc_t, copy=False)
     n, out = x_last.shape[0], geo.out
@@ -64,6 +60,27 @@ def conv(x_last: np.ndarray, w: np.ndarray, geo: Geometry, epilogue: Any = None)
     return acc
 
 
+def _pointwise(flat: np.ndarray, wm: np.ndarray, epilogue: Any) -> np.ndarray:
+    """``flat @ wm`` by blocks of rows over the threads, each block's tail run while it is in cache."""
+    rows, cout = flat.shape[0], wm.shape[1]
+    result = np.empty((rows, cout), dtype=flat.dtype)
+    if epilogue is not None and not epilogue.bind((rows, cout), flat.dtype):
+        epilogue = None
+    if rows * flat.shape[1] * cout < _SMALL:
+        step = rows or 1
+    else:
+        step = max(1, min(_POINTWISE_BLOCK // max(cout, 1), -(-rows // threads())))
+
+    def run(spans: Sequence[slice]) -> None:
+        for span in spans:
+            np.matmul(flat[span], wm, out=result[span])
+            if epilogue is not None:
+                epilogue.apply(result[span], span)
+
+    split(run, [slice(i, min(i + step, rows)) for i in range(0, rows, step)])
+    return result
+
+
 def _im2col(xp: np.ndarray, wm: np.ndarray, geo: Geometry, n: int, epilogue: Any) -> np.ndarray:
     """The product of every patch with the filter matrix ``wm``, a block at a time."""
     cout = wm.shape[-1]
@@ -71,25 +88,30 @@ def _im2col(xp: np.ndarray, wm: np.ndarray, geo: Geometry, n: int, epilogue: Any
     if result.size == 0:
         return result
     flat = result.reshape(-1, cout)
-    inner = math.prod(geo.out[1:])
-    blocks = geo.blocks(n, inner * wm.shape[0])
+    row_elements = math.prod(geo.out[1:]) * wm.shape[0]
+    total = n * geo.out[0] * row_elements
+    blocks = geo.blocks(n, row_elements, max(min(_PATCH_BLOCK, total // threads()), 1))
     if epilogue is not None and not epilogue.bind(result.shape, result.dtype):
         epilogue = None
-    buffer = np.empty(0, dtype=xp.dtype)
-    for block in blocks:
-        views = geo.patch_views(xp, block)
-        lead = views[0].shape[:-1]
-        rows = math.prod(lead)
-        needed = rows * wm.shape[0]
-        if buffer.size < needed:
-            buffer = np.empty(needed, dtype=xp.dtype)
-        patches = buffer[:needed].reshape(*lead, len(views), views[0].shape[-1])
-        for j, view in enumerate(views):
-            patches[..., j, :] = view
-        span = geo.block_rows(block)
-        np.matmul(patches.reshape(rows, -1), wm, out=flat[span])
-        if epilogue is not None:
-            epilogue.apply(flat[span], span)
+
+    def run(part: Sequence[tuple[int, int, int, int]]) -> None:
+        buffer = np.empty(0, dtype=xp.dtype)  # one per thread, reused for its blocks
+        for block in part:
+            views = geo.patch_views(xp, block)
+            lead = views[0].shape[:-1]
+            rows = math.prod(lead)
+            needed = rows * wm.shape[0]
+            if buffer.size < needed:
+                buffer = np.empty(needed, dtype=xp.dtype)
+            patches = buffer[:needed].reshape(*lead, len(views), views[0].shape[-1])
+            for j, view in enumerate(views):
+                patches[..., j, :] = view
+            span = geo.block_rows(block)
+            np.matmul(patches.reshape(rows, -1), wm, out=flat[span])
+            if epilogue is not None:
+                epilogue.apply(flat[span], span)
+
+    split(run, blocks)
     return result
 
 

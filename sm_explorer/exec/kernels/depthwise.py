@@ -7,10 +7,13 @@ so the accumulator stays in cache, and runs a fused elementwise tail (``ctx.epil
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
+
+from sm_explorer.exec.parallel import split
 
 from ._util import KernelError, OpContext, op
 from .windows import Geometry, accumulate_dtype, channels_first, from_last, geometry, to_last
@@ -78,14 +81,18 @@ def _one_filter(x: np.ndarray, wk: np.ndarray, geo: Geometry, epilogue: Any) -> 
         if a < b and c < d:
             _edge(x, wk, out, geo, (0, n), (a, b), (c, d))
     flat = out.reshape(-1, channels)
-    for block in geo.blocks(n, ow * channels, _BLOCK):
-        n0, n1, h0, h1 = block
-        r0, r1 = max(rows.start, h0), min(rows.stop, h1)
-        if inside and r0 < r1:
-            _interior(x, wk, tiled, out, geo, (n0, n1), (r0, r1), cols)
-        if epilogue is not None:
-            span = geo.block_rows(block)
-            epilogue.apply(flat[span], span)
+
+    def run(part: Sequence[tuple[int, int, int, int]]) -> None:
+        for block in part:
+            n0, n1, h0, h1 = block
+            r0, r1 = max(rows.start, h0), min(rows.stop, h1)
+            if inside and r0 < r1:
+                _interior(x, wk, tiled, out, geo, (n0, n1), (r0, r1), cols)
+            if epilogue is not None:
+                span = geo.block_rows(block)
+                epilogue.apply(flat[span], span)
+
+    split(run, geo.blocks(n, ow * channels, _BLOCK))
     return out
 
 

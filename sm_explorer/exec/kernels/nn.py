@@ -11,6 +11,8 @@ from collections.abc import Callable
 import ml_dtypes
 import numpy as np
 
+from sm_explorer.exec.parallel import matmul
+
 from ._util import KernelError, OpContext, broadcast_shape, op, scalar_int
 
 _NARROW = (np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16))
@@ -32,6 +34,8 @@ def _matmul(a: np.ndarray, b: np.ndarray, out_dtype: np.dtype | None = None) -> 
     out_dtype = np.dtype(out_dtype or a.dtype)
     if a.dtype in _NARROW or b.dtype in _NARROW:
         return np.matmul(a.astype(np.float32), b.astype(np.float32)).astype(out_dtype)
+    if a.ndim == 2 and b.ndim == 2 and a.dtype == b.dtype == out_dtype:
+        return matmul(a, b)  # rows split over the threads when large
     return np.asarray(np.matmul(a, b), dtype=out_dtype)
 
 
