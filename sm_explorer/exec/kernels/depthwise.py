@@ -77,9 +77,8 @@ def _one_filter(x: np.ndarray, wk: np.ndarray, geo: Geometry, epilogue: Any) -> 
     edges += [((rows.start, rows.stop), (0, cols.start)), ((rows.start, rows.stop), (cols.stop, ow))] if inside else []
     if not inside:
         edges = [((0, oh), (0, ow))]
-    for (a, b), (c, d) in edges:
-        if a < b and c < d:
-            _edge(x, wk, out, geo, (0, n), (a, b), (c, d))
+    pieces = [(span, across) for span, across in edges if span[0] < span[1] and across[0] < across[1]]
+    split(lambda part: [_edge(x, wk, out, geo, (0, n), *piece) for piece in part], pieces)
     flat = out.reshape(-1, channels)
 
     def run(part: Sequence[tuple[int, int, int, int]]) -> None:
@@ -151,6 +150,14 @@ def _edge(
     if iy0 < iy1 and ix0 < ix1:
         patch[:, iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0] = x[n0:n1, iy0:iy1, ix0:ix1]
     sn, sr, sc, se = patch.strides
+    if sw == 1 and d - c > 1:  # whole rows of pixels x channels, as inside
+        span = (d - c) * x.shape[-1]
+        view = as_strided(patch, (n1 - n0, kh, kw, b - a, span), (sn, dh * sr, dw * sc, sh * sr, se), writeable=False)
+        tiled = np.stack([np.stack([np.tile(wk[i, j], d - c) for j in range(kw)]) for i in range(kh)])
+        target = out[n0:n1, a:b, c:]
+        target = as_strided(target, (n1 - n0, b - a, span), (*target.strides[:2], target.strides[-1]))
+        np.einsum("nijrw,ijw->nrw", view, tiled, out=target)
+        return
     shape = (n1 - n0, kh, kw, b - a, d - c, x.shape[-1])
     view = as_strided(patch, shape, (sn, dh * sr, dw * sc, sh * sr, sw * sc, se), writeable=False)
     np.einsum("nijrwc,ijc->nrwc", view, wk, out=out[n0:n1, a:b, c:d])
