@@ -304,3 +304,33 @@ def test_threaded_run_matches_the_serial_one(model: tuple[Path, list[str]], monk
     for name, a, b in zip(fetches, threaded, serial):
         assert np.array_equal(np.isnan(a), np.isnan(b)), name
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5, err_msg=name)
+
+
+def test_huge_pads_hit_the_budget_fused_or_not(tmp_path: Path) -> None:
+    """A Pad left to the convolution must not dodge the Pad kernel's size check: 32 bytes of
+    paddings in the file cannot buy gigabytes."""
+    from sm_explorer.errors import LimitError
+
+    g = Graph()
+    _attr(g.graph.node.add(name="x", op="Placeholder"), "dtype", ("type", FLOAT))
+    g.const("pads", np.array([[0, 0], [10**7, 10**7], [10**7, 10**7], [0, 0]], np.int32))
+    p = g.add("p", "Pad", ["x", "pads"], Tpaddings=("type", INT32))
+    p = g.add(
+        "p/dw",
+        "DepthwiseConv2dNative",
+        [p, g.const("p/w", _values((3, 3, C, 1)))],
+        strides=[1, 1, 1, 1],
+        padding="VALID",
+        dilations=[1, 1, 1, 1],
+    )
+    g.add("out", "Identity", [p])
+    explicit = g.conv("e", "x", _values((3, 3, C, CO)), padding="EXPLICIT")
+    g.graph.node[-1].attr["explicit_paddings"].list.i.extend([0, 0, 10**7, 10**7, 0, 0, 0, 0])
+    g.add("e/out", "Identity", [explicit])
+    path = write_saved_model(tmp_path / "m", g.graph, Signature({"x": ("x:0", "float32", None)}, {}))
+    for fuse in (True, False):
+        for fetch in ("out:0", "e/out:0"):
+            session = Session(open_saved_model(path))
+            session.interpreter.fuse = fuse
+            with pytest.raises(LimitError, match="over the limit"):
+                session.run_graph({"x:0": FEEDS["x:0"]}, [fetch])

@@ -122,6 +122,7 @@ def _conv_op(ctx: OpContext, x: np.ndarray, w: np.ndarray, spatial: int) -> np.n
     first = channels_first(ctx)
     xl = to_last(x, first)
     geo = geometry(ctx, xl, list(w.shape[:spatial]), first)
+    geo.check_size(ctx, xl, w.shape[-1])
     # The tail sees the output in its own layout and dtype: fuse only when ours is the same.
     fused = ctx.epilogue if not first and accumulate_dtype(x) == x.dtype else None
     return from_last(conv(xl, w, geo, fused), first).astype(x.dtype, copy=False)

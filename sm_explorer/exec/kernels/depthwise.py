@@ -32,6 +32,7 @@ def depthwise_conv2d(ctx: OpContext, x: np.ndarray, w: np.ndarray) -> np.ndarray
     if w.shape[2] != xl.shape[-1]:
         raise KernelError(f"input depth {xl.shape[-1]} must equal filter in_channels {w.shape[2]}")
     geo = geometry(ctx, xl, list(w.shape[:2]), first)
+    geo.check_size(ctx, xl, w.shape[2] * w.shape[3])
     acc_t = accumulate_dtype(x)
     wt = w.astype(acc_t, copy=False)
     cin, mult = w.shape[2], w.shape[3]

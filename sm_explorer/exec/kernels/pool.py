@@ -28,6 +28,7 @@ def _pool(ctx: OpContext, x: np.ndarray, ksize: Any, strides: Any, spatial: int,
         str(ctx.attr("padding", "VALID")),
         explicit_pads(ctx, rank, first),
     )
+    geo.check_size(ctx, xl, xl.shape[-1])
     if kind == "max":
         # TF scans up from the lowest finite value with a strict '>', so NaN and
         # -inf never win (an all-NaN window gives the lowest finite value): fmax.

@@ -75,6 +75,12 @@ class Geometry:
             index.append(slice(p * d, p * d + (o - 1) * s + 1, s) if o else slice(0, 0))
         return padded[tuple(index)]
 
+    def check_size(self, ctx: OpContext, x_last: np.ndarray, out_channels: int) -> None:
+        """Refuse an output or a padded input over the execution budget (pads come from the file)."""
+        n, channels = x_last.shape[0], x_last.shape[-1]
+        ctx.check_size(n * math.prod(self.out) * out_channels)
+        ctx.check_size(n * math.prod(d + a + b for d, (a, b) in zip(x_last.shape[1:-1], self.pads)) * channels)
+
     def pad(self, x: np.ndarray, value: Any = 0) -> np.ndarray:
         widths = [(0, 0), *self.pads, (0, 0)]
         if not any(b or a for b, a in self.pads):
