@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-__all__ = ["threads", "split", "threaded", "matmul"]
+__all__ = ["threads", "split", "splitting", "threaded", "matmul"]
 
 T = TypeVar("T")
 _pool: ThreadPoolExecutor | None = None
@@ -31,6 +31,8 @@ _blas: Any = None  # threadpoolctl's controller, found once (False: not availabl
 # Elements fed to a run from which splitting pays on a 2-core machine (MobileNetV2 at batch 8:
 # 12% faster; at batch 1 the hand-offs cost more than they save, and BLAS does better alone).
 _THREADED_WORK = 1 << 20
+_SMALL = 1 << 18  # multiply-adds below which a product is not worth splitting
+_ROW_BLOCK = 1 << 19  # result elements per block of a split product (a fused tail reads it from cache)
 
 
 def threads() -> int:
@@ -53,14 +55,14 @@ def _executor(workers: int) -> ThreadPoolExecutor:
         return _pool
 
 
-def split(fn: Callable[[Sequence[T]], None], items: Sequence[T], minimum: int = 2) -> None:
+def split(fn: Callable[[Sequence[T]], None], items: Sequence[T]) -> None:
     """Call ``fn`` on contiguous runs of ``items``, one per thread (this thread takes the first).
 
-    Contiguous runs keep each thread on its own stretch of memory. With fewer
-    than ``minimum`` items, or inside a run that is already split, it all runs here.
+    Contiguous runs keep each thread on its own stretch of memory. Outside a
+    ``threaded`` run, or inside a run that is already split, it all runs here.
     """
     parts = min(threads(), len(items))
-    if parts <= 1 or len(items) < minimum or getattr(_local, "inside", False):
+    if parts <= 1 or not splitting():
         fn(items)
         return
     bounds = [len(items) * i // parts for i in range(parts + 1)]
@@ -82,43 +84,57 @@ def split(fn: Callable[[Sequence[T]], None], items: Sequence[T], minimum: int = 
             future.result()
 
 
+def splitting() -> bool:
+    """Whether ``split`` would spread work over threads here."""
+    return not getattr(_local, "inside", False)
+
+
 @contextlib.contextmanager
 def threaded(work: int) -> Iterator[None]:
     """Split kernels over the threads during this block, if ``work`` (the elements fed to the
     run) is large enough to pay for it, with BLAS limited to one thread (when threadpoolctl is
     there). Small runs keep BLAS's own threads and run every other kernel here."""
     global _blas
-    if threads() > 1 and work >= _THREADED_WORK and _blas is None:
+    wanted = splitting() and threads() > 1 and work >= _THREADED_WORK
+    if wanted and _blas is None:
         try:
             from threadpoolctl import ThreadpoolController
 
             _blas = ThreadpoolController()
         except Exception:  # not installed, or an odd BLAS: keep BLAS's own threads
             _blas = False
-    outer = getattr(_local, "inside", False)
-    if outer or threads() == 1 or work < _THREADED_WORK or _blas is False:
-        _local.inside = True  # split() runs everything on this thread
-        try:
+    if wanted and _blas is not False:
+        with _blas.limit(limits=1, user_api="blas"):
             yield
-        finally:
-            _local.inside = outer
         return
-    with _blas.limit(limits=1, user_api="blas"):
+    outer = getattr(_local, "inside", False)
+    _local.inside = True  # split() runs everything on this thread
+    try:
         yield
+    finally:
+        _local.inside = outer
 
 
-def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``a @ b`` for a 2-D ``a``, its rows split over the threads when the product is large."""
-    if out is None:
-        out = np.empty((a.shape[0], b.shape[-1]), dtype=np.result_type(a, b))
-    if a.ndim != 2 or b.ndim != 2 or a.shape[0] * a.shape[1] * b.shape[1] < 1 << 20:
-        return np.matmul(a, b, out=out)
-    step = max(1, -(-a.shape[0] // threads()))
-    spans = [slice(i, min(i + step, a.shape[0])) for i in range(0, a.shape[0], step)]
+def matmul(a: np.ndarray, b: np.ndarray, each: Callable[[np.ndarray, slice], None] | None = None) -> np.ndarray:
+    """``a @ b`` for 2-D ``a`` and ``b``, by blocks of rows split over the threads when large.
 
-    def run(part: Sequence[slice]) -> None:
-        for rows in part:
-            np.matmul(a[rows], b, out=out[rows])
+    ``each(block, rows)``, when given, runs on every block of the result right after
+    its product, while the block is in cache (a fused tail).
+    """
+    rows, cols = a.shape[0], b.shape[1]
+    out = np.empty((rows, cols), dtype=np.result_type(a, b))
+    if rows * a.shape[1] * cols < _SMALL or (each is None and not splitting()):
+        np.matmul(a, b, out=out)
+        if each is not None and rows:
+            each(out, slice(0, rows))
+        return out
+    step = max(1, min(_ROW_BLOCK // max(cols, 1), -(-rows // threads())))
 
-    split(run, spans)
+    def run(spans: Sequence[slice]) -> None:
+        for span in spans:
+            np.matmul(a[span], b, out=out[span])
+            if each is not None:
+                each(out[span], span)
+
+    split(run, [slice(i, min(i + step, rows)) for i in range(0, rows, step)])
     return out

@@ -293,9 +293,9 @@ def test_threaded_run_matches_the_serial_one(model: tuple[Path, list[str]], monk
     calls = []
     original = parallel.split
 
-    def counting(fn, items, minimum=2):
+    def counting(fn, items):
         calls.append(len(items))
-        return original(fn, items, minimum)
+        return original(fn, items)
 
     for module in ("sm_explorer.exec.kernels.conv", "sm_explorer.exec.kernels.depthwise", "sm_explorer.exec.fusion"):
         monkeypatch.setattr(f"{module}.split", counting)

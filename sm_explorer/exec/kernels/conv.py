@@ -16,14 +16,12 @@ from typing import Any
 
 import numpy as np
 
-from sm_explorer.exec.parallel import split, threads
+from sm_explorer.exec.parallel import matmul, split, threads
 
 from ._util import KernelError, OpContext, ints, op
 from .windows import Geometry, accumulate_dtype, channels_first, from_last, geometry, to_last
 
-_POINTWISE_BLOCK = 1 << 19  # output elements per block of a 1x1 convolution (its tail reads it from cache)
 _PATCH_BLOCK = 1 << 20  # patch elements per block of a k x k convolution
-_SMALL = 1 << 18  # multiply-adds below which a product is not worth splitting
 
 
 def conv(x_last: np.ndarray, w: np.ndarray, geo: Geometry, epilogue: Any = None) -> np.ndarray:
@@ -43,9 +41,9 @@ def conv(x_last: np.ndarray, w: np.ndarray, geo: Geometry, epilogue: Any = None)
     if groups == 1 and pointwise and not any(a or b for a, b in geo.pads):
         # A 1x1 convolution is one matrix product over every pixel: no patches needed.
         flat = np.ascontiguousarray(x_last, dtype=acc_t).reshape(-1, cin)
-        return _pointwise(flat, w.astype(acc_t, copy=False).reshape(cin, cout), epilogue).reshape(
-            [*x_last.shape[:-1], cout]
-        )
+        shape = [*x_last.shape[:-1], cout]
+        tail = epilogue.apply if epilogue is not None and epilogue.bind(shape, acc_t) else None
+        return matmul(flat, w.astype(acc_t, copy=False).reshape(cin, cout), tail).reshape(shape)
     xp = np.ascontiguousarray(geo.pad(x_last), dtype=acc_t)
     w = w.astype(acc_t, copy=False)
     n, out = x_last.shape[0], geo.out
@@ -58,27 +56,6 @@ def conv(x_last: np.ndarray, w: np.ndarray, geo: Geometry, epilogue: Any = None)
         wg = w[p].reshape(wcin, groups, cout // groups)
         acc += np.einsum("...gc,cgo->...go", grouped, wg).reshape(acc.shape)
     return acc
-
-
-def _pointwise(flat: np.ndarray, wm: np.ndarray, epilogue: Any) -> np.ndarray:
-    """``flat @ wm`` by blocks of rows over the threads, each block's tail run while it is in cache."""
-    rows, cout = flat.shape[0], wm.shape[1]
-    result = np.empty((rows, cout), dtype=flat.dtype)
-    if epilogue is not None and not epilogue.bind((rows, cout), flat.dtype):
-        epilogue = None
-    if rows * flat.shape[1] * cout < _SMALL:
-        step = rows or 1
-    else:
-        step = max(1, min(_POINTWISE_BLOCK // max(cout, 1), -(-rows // threads())))
-
-    def run(spans: Sequence[slice]) -> None:
-        for span in spans:
-            np.matmul(flat[span], wm, out=result[span])
-            if epilogue is not None:
-                epilogue.apply(result[span], span)
-
-    split(run, [slice(i, min(i + step, rows)) for i in range(0, rows, step)])
-    return result
 
 
 def _im2col(xp: np.ndarray, wm: np.ndarray, geo: Geometry, n: int, epilogue: Any) -> np.ndarray:
