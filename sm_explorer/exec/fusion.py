@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from sm_explorer.exec.body import Body, Ref
+from sm_explorer.exec.kernels.nn import relu, relu6
 from sm_explorer.exec.parallel import split
 
 __all__ = [
@@ -40,15 +41,7 @@ _WIDE = 4096  # elements per row that a tail's per-channel operands are tiled to
 PRODUCERS = frozenset({"Conv2D", "Conv3D", "DepthwiseConv2dNative", "MatMul", "BatchMatMulV2", "BiasAdd"})
 
 
-def _relu(v: np.ndarray) -> None:
-    np.clip(v, v.dtype.type(0), v.dtype.type(np.inf), out=v)  # as the Relu kernel does for floats
-
-
-def _relu6(v: np.ndarray) -> None:
-    np.clip(v, v.dtype.type(0), v.dtype.type(6), out=v)  # as the Relu6 kernel does
-
-
-# The tail ops and the ufuncs their kernels apply (binary) or the in-place form (unary).
+# The tail ops and the ufuncs their kernels apply (binary), or the kernels' own functions (unary).
 _BINARY: dict[str, np.ufunc] = {
     "Mul": np.multiply,
     "Add": np.add,
@@ -58,7 +51,7 @@ _BINARY: dict[str, np.ufunc] = {
     "Maximum": np.maximum,
     "Minimum": np.minimum,
 }
-_UNARY: dict[str, Callable[[np.ndarray], None]] = {"Relu": _relu, "Relu6": _relu6}
+_UNARY: dict[str, Callable[..., np.ndarray]] = {"Relu": relu, "Relu6": relu6}
 TAIL_OPS = frozenset(_BINARY) | frozenset(_UNARY)
 _FOLDABLE = frozenset({"Conv2D", "DepthwiseConv2dNative", "MatMul"})
 
@@ -77,6 +70,10 @@ class Tail:
         return Tail(self.producer, self.nodes[count:], self.positions[count:], self.sides[count:])
 
 
+def _channels_last(body: Body, node: Any) -> bool:
+    return str(body.attrs(node).get("data_format", "NHWC")).endswith("C")
+
+
 def plan_tails(body: Body, needed: set[str], feeds: dict[Ref, Any], pinned: set[str]) -> dict[str, Tail]:
     """The fusable tails of this run, keyed by producer node."""
     users = body.users()
@@ -87,7 +84,7 @@ def plan_tails(body: Body, needed: set[str], feeds: dict[Ref, Any], pinned: set[
         node = body.nodes[name]
         if node.op not in PRODUCERS or name in pinned or name in fed:
             continue
-        if node.op == "BiasAdd" and not str(body.attrs(node).get("data_format", "NHWC")).endswith("C"):
+        if node.op == "BiasAdd" and not _channels_last(body, node):
             continue
         tail = Tail(name, [], [], [])
         current = name
@@ -99,7 +96,7 @@ def plan_tails(body: Body, needed: set[str], feeds: dict[Ref, Any], pinned: set[
             op, refs = body.nodes[nxt].op, body.inputs[nxt]
             if nxt not in needed or nxt in fed or op not in TAIL_OPS or body.controls[nxt] or nxt in claimed:
                 break
-            if op == "BiasAdd" and not str(body.attrs(body.nodes[nxt]).get("data_format", "NHWC")).endswith("C"):
+            if op == "BiasAdd" and not _channels_last(body, body.nodes[nxt]):
                 break
             arity = 2 if op in _BINARY else 1
             if len(refs) != arity or refs.count((current, 0)) != 1:
@@ -203,7 +200,7 @@ class Epilogue:
     def _run(self, view: np.ndarray, first: int, count: int, wide: bool) -> None:
         for op, position, side in zip(self.ops, self.tail.positions, self.sides):
             if side is None:
-                _UNARY[op](view)
+                _UNARY[op](view, out=view)
                 continue
             kind, vector, tiled = side
             if kind == "rows":

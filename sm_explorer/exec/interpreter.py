@@ -67,7 +67,10 @@ class Interpreter:
         self._bodies: dict[str, Body] = {}
         self._plans: dict[tuple, Plan] = {}
         self._kernels: dict[str, Any] = {}
-        self.fuse = True  # run elementwise tails inside their producer (same numbers; off for comparisons)
+        # Run elementwise tails inside their producer (the same numbers, but for a batch-norm
+        # scale folded into a filter, which rounds differently) and leave Pads to the next
+        # convolution; off to compare with plain node-by-node execution.
+        self.fuse = True
         tune_malloc()
         self._deadline: float | None = None
 
@@ -205,7 +208,8 @@ class Interpreter:
         if ops & LOOP_OPS:
             return Plan(body, needed, None, {}, {}, True)
         switches = bool(ops & {"Switch", "RefSwitch", "Merge", "RefMerge"})
-        tails = plan_tails(body, needed, feeds, {ref[0] for ref in fetches}) if self.fuse and not switches else {}
+        pinned = {ref[0] for ref in fetches}
+        tails = plan_tails(body, needed, feeds, pinned) if self.fuse and not switches else {}
         try:
             order, consumers = self._schedule(body, feeds, needed, tails)
         except ExecutionError:
@@ -215,11 +219,10 @@ class Interpreter:
             order, consumers = self._schedule(body, feeds, needed, tails)
         plan = Plan(body, needed, order, consumers, tails, switches)
         if not switches and self.fuse:
-            plan.pads = plan_pads(body, needed, feeds, {ref[0] for ref in fetches})
+            plan.pads = plan_pads(body, needed, feeds, pinned)
         if not switches:
             plan.static, plan.handle_refs = static_nodes(body, order, feeds)
             users = body.users()
-            pinned = {ref[0] for ref in fetches}
             plan.frontier = {
                 n
                 for n in plan.static
@@ -303,7 +306,7 @@ class Interpreter:
         inputs, attrs = unpad(inputs, body.attrs(node))
         folded = fold_scale(node.op, attrs, inputs, ops, sides)
         skip = 0 if folded is inputs else 1  # the leading Mul is now part of the producer
-        done = {node.name: ()} if skip else {}
+        freed = {node.name: ()} if skip else {}  # the producer's own value is never seen then
         last = tail.nodes[0] if skip else node.name  # whose value the producer's output is
         epilogue = Epilogue(tail.after(skip), ops[skip:], sides[skip:]) if len(ops) > skip else None
         outputs = self._execute(body, node, folded, depth, epilogue, attrs)
@@ -311,7 +314,7 @@ class Interpreter:
             out = outputs[0] if len(outputs) == 1 else None
             usable = isinstance(out, np.ndarray) and out.flags.c_contiguous and out.flags.writeable
             if not usable or not epilogue.bind(out.shape, out.dtype):
-                return {**done, last: outputs}  # the rest of the tail runs node by node
+                return {**freed, last: outputs}  # the rest of the tail runs node by node
             try:
                 epilogue.apply_all(out)
             except Exception as exc:  # the tail was checked to fit; this is a bug, reported as such

@@ -69,17 +69,20 @@ def _one_filter(x: np.ndarray, wk: np.ndarray, geo: Geometry, epilogue: Any) -> 
     (top, _), (left, _) = geo.pads
     rows = _inside(oh, height, kh, sh, dh, top)
     cols = _inside(ow, width, kw, sw, dw, left)
-    tiled = None
-    if sw == 1 and cols:
-        tiled = np.stack([np.stack([np.tile(wk[i, j], len(cols)) for j in range(kw)]) for i in range(kh)])
+    tiled = _tiled(wk, len(cols)) if sw == 1 and cols else None
     # The edges first, each in one piece for all images; then the inside, block by block.
     inside = bool(rows) and bool(cols)
-    edges = [((0, rows.start), (0, ow)), ((rows.stop, oh), (0, ow))]
-    edges += [((rows.start, rows.stop), (0, cols.start)), ((rows.start, rows.stop), (cols.stop, ow))] if inside else []
-    if not inside:
+    if inside:
+        edges = [((0, rows.start), (0, ow)), ((rows.stop, oh), (0, ow))]
+        edges += [((rows.start, rows.stop), (0, cols.start)), ((rows.start, rows.stop), (cols.stop, ow))]
+    else:
         edges = [((0, oh), (0, ow))]
-    pieces = [(span, across) for span, across in edges if span[0] < span[1] and across[0] < across[1]]
-    split(lambda part: [_edge(x, wk, out, geo, (0, n), *piece) for piece in part], pieces)
+
+    def edge_pieces(part: Sequence[tuple[tuple[int, int], tuple[int, int]]]) -> None:
+        for span, across in part:
+            _edge(x, wk, out, geo, (0, n), span, across)
+
+    split(edge_pieces, [(span, across) for span, across in edges if span[0] < span[1] and across[0] < across[1]])
     flat = out.reshape(-1, channels)
 
     def run(part: Sequence[tuple[int, int, int, int]]) -> None:
@@ -94,6 +97,12 @@ def _one_filter(x: np.ndarray, wk: np.ndarray, geo: Geometry, epilogue: Any) -> 
 
     split(run, geo.blocks(n, ow * channels, _BLOCK))
     return out
+
+
+def _tiled(wk: np.ndarray, pixels: int) -> np.ndarray:
+    """Each window position's per-channel weights repeated along a row of ``pixels`` pixels."""
+    kh, kw = wk.shape[:2]
+    return np.stack([np.stack([np.tile(wk[i, j], pixels) for j in range(kw)]) for i in range(kh)])
 
 
 def _inside(out: int, size: int, k: int, s: int, d: int, before: int) -> range:
@@ -154,7 +163,7 @@ def _edge(
     if sw == 1 and d - c > 1:  # whole rows of pixels x channels, as inside
         span = (d - c) * x.shape[-1]
         view = as_strided(patch, (n1 - n0, kh, kw, b - a, span), (sn, dh * sr, dw * sc, sh * sr, se), writeable=False)
-        tiled = np.stack([np.stack([np.tile(wk[i, j], d - c) for j in range(kw)]) for i in range(kh)])
+        tiled = _tiled(wk, d - c)
         target = out[n0:n1, a:b, c:]
         target = as_strided(target, (n1 - n0, b - a, span), (*target.strides[:2], target.strides[-1]))
         np.einsum("nijrw,ijw->nrw", view, tiled, out=target)

@@ -18,16 +18,17 @@ from ._util import KernelError, OpContext, broadcast_shape, op, scalar_int
 _NARROW = (np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16))
 
 
-def _relu(x: np.ndarray) -> np.ndarray:
-    """max(x, 0); NaN stays NaN. For floats np.clip is several times faster than np.maximum."""
+def relu(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """max(x, 0); NaN stays NaN. For floats np.clip is several times faster than np.maximum.
+    Fused tails call it with ``out=x``, so fused and unfused give the same numbers."""
     if x.dtype.kind == "f":
-        return np.clip(x, x.dtype.type(0), x.dtype.type(np.inf))
-    return np.maximum(x, np.zeros((), x.dtype))
+        return np.clip(x, x.dtype.type(0), x.dtype.type(np.inf), out=out)
+    return np.maximum(x, np.zeros((), x.dtype), out=out)
 
 
-def _relu6(x: np.ndarray) -> np.ndarray:
+def relu6(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """min(max(x, 0), 6) in one pass; NaN stays NaN (np.clip is several times faster than the two ufuncs)."""
-    return np.clip(x, x.dtype.type(0), x.dtype.type(6))
+    return np.clip(x, x.dtype.type(0), x.dtype.type(6), out=out)
 
 
 def _matmul(a: np.ndarray, b: np.ndarray, out_dtype: np.dtype | None = None) -> np.ndarray:
@@ -126,8 +127,8 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 for _names, _fn in {
-    ("Relu",): lambda c, x: _relu(x),
-    ("Relu6",): lambda c, x: _relu6(x),
+    ("Relu",): lambda c, x: relu(x),
+    ("Relu6",): lambda c, x: relu6(x),
     ("Elu",): lambda c, x: np.where(x > 0, x, np.expm1(x)),
     ("Selu",): lambda c, x: np.where(x > 0, _SELU_SCALE * x, (_SELU_SCALE * _SELU_ALPHA) * np.expm1(x)),
     ("LeakyRelu",): lambda c, x: np.where(x > 0, x, x * x.dtype.type(c.attr("alpha", 0.2))),
