@@ -4,7 +4,9 @@ The graphs here put every tail shape the planner knows next to the cases it
 must refuse (a non per-channel operand, a fetched intermediate, NCHW, float16,
 two chains wanting the same residual add), run them fused and unfused on
 inputs with NaN, infinities and signed zeros, and compare bit for bit, except
-where a batch-norm scale was folded into a filter: that differs by rounding.
+where a batch-norm scale was folded into a filter: that may differ by rounding,
+and whether it does depends on the machine's BLAS kernel, so those outputs are
+compared within a tolerance and the folds themselves are counted.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pytest
 
 from sm_explorer._proto import graph_pb2, types_pb2
 from sm_explorer.core.loader import open_saved_model
+from sm_explorer.exec import interpreter
 from sm_explorer.exec.fusion import fold_scale, lazy_pad, plan_pads, plan_tails
 from sm_explorer.exec.session import Session
 from sm_explorer.export import Signature, write_saved_model
@@ -211,12 +214,26 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
 FOLDED = {"res/relu6/out:0", "d/relu/out:0", "kd/relu6/out:0"}
 
 
-def test_fused_equals_unfused_bit_for_bit(model: tuple[Path, list[str]]) -> None:
+def test_fused_equals_unfused_bit_for_bit(model: tuple[Path, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
     path, fetches = model
-    fused, plain = run(path, fetches, True), run(path, fetches, False)
+    folds: list[str] = []
+
+    def spy(op, attrs, inputs, ops, sides):  # records each producer whose filter took the scale
+        result = fold_scale(op, attrs, inputs, ops, sides)
+        if result is not inputs:
+            folds.append(op)
+        return result
+
+    monkeypatch.setattr(interpreter, "fold_scale", spy)
+    fused = run(path, fetches, True)
+    # b's 1x1 conv, k's 3x3 conv and d's depthwise conv take their scale into the filter
+    assert sorted(folds) == ["Conv2D", "Conv2D", "DepthwiseConv2dNative"], folds
+    folds.clear()
+    plain = run(path, fetches, False)
+    assert folds == []
     for name, a, b in zip(fetches, fused, plain):
         if name in FOLDED:
-            assert not same_bits(a, b), f"{name}: expected the folded scale to round differently"
+            # Folding rounds differently or not, depending on the BLAS kernel: only closeness is ours.
             assert np.array_equal(np.isnan(a), np.isnan(b)), name
             np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5, err_msg=name)
         else:
