@@ -130,9 +130,13 @@ class Checker:
         assert_same(mine, theirs, rtol, atol, op)
         return mine
 
-    def nchw(self, op: str, inputs: dict[str, Any], attrs: dict[str, Any], data_key: str) -> None:
-        """Run TF in NHWC and ours in NCHW with the same geometry, and compare."""
-        theirs = self.tf_run(op, inputs, attrs)
+    def nchw(
+        self, op: str, inputs: dict[str, Any], attrs: dict[str, Any], data_key: str, theirs: Any = None
+    ) -> None:
+        """Run TF in NHWC (or take its NHWC result as ``theirs``) and ours in NCHW with the same
+        geometry, and compare."""
+        if theirs is None:
+            theirs = self.tf_run(op, inputs, attrs)
         ours_inputs = {**inputs, data_key: _to_nchw(inputs[data_key])}
         ours_attrs = {**attrs, "data_format": "NCHW"}
         for key in ("strides", "dilations", "ksize"):

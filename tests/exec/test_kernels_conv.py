@@ -71,15 +71,51 @@ DEPTHWISE_CASES = [c for c in CONV_CASES if c[2][1] == c[2][2] and (c[3] == [1, 
 BACKPROP_CASES = [c for c in CONV_CASES if c[3] == [1, 1, 1, 1]]
 
 
+def _pads(size: int, window: int, stride: int, mode: str, explicit: tuple[int, int]) -> tuple[int, int]:
+    if mode == "VALID":
+        return 0, 0
+    if mode == "EXPLICIT":
+        return explicit
+    total = max((-(-size // stride) - 1) * stride + window - size, 0)  # SAME: output is ceil(size / stride)
+    return total // 2, total - total // 2
+
+
+def depthwise_reference(x: np.ndarray, w: np.ndarray, strides, dilations, padding: str) -> np.ndarray:
+    """A direct depthwise convolution (NHWC) in float64: one shifted product per filter tap.
+
+    It needs no TensorFlow, so every machine has it: TF's CPU kernel runs dilations only
+    where oneDNN is used, which depends on the processor.
+    """
+    (kh, kw, channels, multiplier), (sh, sw), (dh, dw) = w.shape, strides[1:3], dilations[1:3]
+    top, bottom = _pads(x.shape[1], (kh - 1) * dh + 1, sh, padding, tuple(EXPLICIT[2:4]))
+    left, right = _pads(x.shape[2], (kw - 1) * dw + 1, sw, padding, tuple(EXPLICIT[4:6]))
+    padded = np.pad(x.astype(np.float64), ((0, 0), (top, bottom), (left, right), (0, 0)))
+    rows = (padded.shape[1] - (kh - 1) * dh - 1) // sh + 1
+    cols = (padded.shape[2] - (kw - 1) * dw - 1) // sw + 1
+    out = np.zeros((x.shape[0], rows, cols, channels, multiplier))
+    for i in range(kh):
+        for j in range(kw):
+            taps = padded[:, i * dh : i * dh + (rows - 1) * sh + 1 : sh, j * dw : j * dw + (cols - 1) * sw + 1 : sw]
+            out += taps[..., None] * w[i, j].astype(np.float64)
+    return out.reshape(out.shape[:3] + (channels * multiplier,)).astype(x.dtype)
+
+
 @pytest.mark.parametrize("multiplier", [1, 2])
 @pytest.mark.parametrize("case", DEPTHWISE_CASES)
-def test_depthwise(check, rng, case, multiplier):
+def test_depthwise(check, tf, rng, case, multiplier):
     xs, ws, strides, dilations, padding = case
     ws = ws[:2] + (xs[3], multiplier)
     inputs = {"input": rng.normal(size=xs).astype(np.float32), "filter": rng.normal(size=ws).astype(np.float32)}
     attrs = conv_attrs(strides, dilations, padding)
+    want = depthwise_reference(inputs["input"], inputs["filter"], strides, dilations, padding)
+    check.assert_same(check.ours("DepthwiseConv2dNative", inputs, attrs), want, what="against the reference")
+    check.nchw("DepthwiseConv2dNative", inputs, attrs, "input", theirs=want)
+    try:
+        theirs = check.tf_run("DepthwiseConv2dNative", inputs, attrs)
+    except tf.errors.UnimplementedError:
+        return  # this CPU's TF kernel has no dilations (no oneDNN here); the reference above covers the case
+    check.assert_same(want, theirs, what="reference against TF")
     check("DepthwiseConv2dNative", inputs, attrs)
-    check.nchw("DepthwiseConv2dNative", inputs, attrs, "input")
 
 
 @pytest.mark.parametrize("strides", [[1, 1, 1, 1], [1, 2, 2, 1]])
