@@ -197,5 +197,5 @@ def test_interrupted_write_leaves_nothing(tmp_path, monkeypatch):
 
 def test_benchmark_hook_runs(tmp_path):
     seconds = benchmark_write(total_mb=8, num_tensors=4, directory=tmp_path)
-    assert 0 < seconds < 5
+    assert isinstance(seconds, float) and seconds > 0  # how fast is for benchmarks/, not unit tests
     assert list(tmp_path.iterdir()) == []

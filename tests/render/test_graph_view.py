@@ -4,7 +4,6 @@ rendering every corpus model, and the size budget."""
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
@@ -69,9 +68,7 @@ def test_budget_collapses_scopes_and_expand_reopens_them():
 
 def test_synthetic_50k_graph_stays_within_budget():
     g = graph.graph_from_graph_def(layered_graph_def(50_000))
-    start = time.perf_counter()
-    dot = GraphView(g).to_dot()
-    assert time.perf_counter() - start < 10  # generous here; benchmarks/ has the real target
+    dot = GraphView(g).to_dot()  # how fast: benchmarks/bench_render.py
     assert len(_nodes(dot)) <= 300
 
 
