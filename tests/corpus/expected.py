@@ -16,7 +16,7 @@ import numpy as np
 
 from tests.conftest import CORPUS, FIXTURES
 
-__all__ = ["Case", "cases", "value_digest", "read_run", "compare_output"]
+__all__ = ["Case", "cases", "tf_cannot_parse", "value_digest", "read_run", "compare_output"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,15 @@ def cases() -> list[Case]:
     return _cases("corpus", CORPUS, CORPUS / "EXPECTED") + _cases(
         "fixtures", FIXTURES / "models", FIXTURES / "expected"
     )
+
+
+def tf_cannot_parse(folder: Path) -> bool:
+    """Whether TensorFlow itself failed to parse the model in ``folder`` (broken on purpose).
+
+    Only such models may fail to open in tests that walk the whole corpus; any other
+    failure is ours and must show."""
+    folder = folder.resolve()
+    return any("parse_error" in c.expected for c in cases() if c.folder.resolve() == folder)
 
 
 def value_digest(value: np.ndarray) -> str:

@@ -13,7 +13,7 @@ import pytest
 from sm_explorer.core.loader import open_saved_model
 from sm_explorer.errors import SavedModelError
 from sm_explorer.graph import flatten, graph_of, signature_function
-from tests.conftest import CORPUS, FIXTURES
+from tests.conftest import CORPUS, FIXTURES, need
 
 CNN = "StatefulPartitionedCall/tiny_cnn_1"
 
@@ -73,7 +73,7 @@ CASES = [
 @pytest.mark.parametrize("mode", ["constants", "placeholders"])
 def test_exported_signature_runs_like_tensorflow(tf, path, key, mode):
     if not path.is_dir():
-        pytest.skip(f"{path.name} is not available")
+        need(f"the model at {path}")
     model = open_saved_model(path)
     signature = tf.saved_model.load(str(model.files.root)).signatures[key]
     specs = signature.structured_input_signature[1]
