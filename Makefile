@@ -24,18 +24,22 @@ $(STAMP): pyproject.toml
 # browser tests drive /usr/bin/chromium; Playwright never downloads a browser).
 # Installed only as root, only when missing.
 system:
-	@if [ "$(IS_ROOT)" = yes ]; then \
-	  pkgs=""; \
-	  command -v dot >/dev/null || pkgs="$$pkgs graphviz"; \
-	  [ -x /usr/bin/chromium ] || pkgs="$$pkgs chromium chromium-driver"; \
-	  if [ -n "$$pkgs" ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$pkgs >/dev/null; \
-	  fi; \
+	@pkgs=""; \
+	command -v dot >/dev/null || pkgs="$$pkgs graphviz"; \
+	[ -x /usr/bin/chromium ] || pkgs="$$pkgs chromium chromium-driver"; \
+	if [ -z "$$pkgs" ]; then \
+	  echo "system packages: graphviz and chromium already present, nothing to install"; \
+	elif [ "$(IS_ROOT)" = yes ]; then \
+	  echo "system packages: installing$$pkgs"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$pkgs >/dev/null; \
+	else \
+	  echo "system packages: not root, so not installing$$pkgs (tests that need them skip, or fail under CI=true)"; \
 	fi
 
 setup: $(STAMP) system
 
 test: setup
+	@$(PY) tools/tool_report.py
 	$(PY) -m pytest -q
 
 # Serves the explorer on 127.0.0.1 and prints its address; Ctrl-C stops it.

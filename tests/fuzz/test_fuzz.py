@@ -52,6 +52,7 @@ def worker():
     w.close()
 
 
+@pytest.mark.slow
 def test_bounded_campaign(tmp_path):
     report = run_campaign(N, SEED, pool="small", hash_rate=0.1)
     print(report.summary())
