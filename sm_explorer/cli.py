@@ -161,7 +161,8 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
     model = open_saved_model(args.dir, _tags(args.tag_set))
     view = view_for(model, signature=args.signature_def, function=args.function, objects=args.objects,
-                    expand=args.expand or (), show_all=args.all, budget=args.budget)
+                    expand=args.expand or (), show_all=args.all, budget=args.budget,
+                    edge_labels=args.edge_labels)
     output = _Path(args.output)
     fmt = args.format or output.suffix.lstrip(".") or "svg"
     from sm_explorer.core.output import atomic_file
@@ -268,6 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--expand", nargs="*", metavar="SCOPE", help="name scopes to show expanded")
     gr.add_argument("--all", action="store_true", help="show bookkeeping nodes too (Const, Identity, NoOp...)")
     gr.add_argument("--budget", type=int, default=150, help="about how many boxes to show (default 150)")
+    gr.add_argument("--edge-labels", action="store_true",
+                    help="write dtype and shape on the edges (else they are tooltips; labels make layout slower)")
     gr.add_argument("--format", choices=["svg", "png", "pdf", "dot"], help="default: from the file suffix")
     gr.add_argument("-o", "--output", required=True)
     gr.add_argument("--overwrite", action="store_true")

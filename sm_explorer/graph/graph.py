@@ -130,15 +130,29 @@ class Graph:
 
     def tensor(self, name: str | TensorRef) -> Tensor:
         """A tensor by name (``node:0``), with its dtype and shape where known."""
+        found = self.find_tensor(name)
+        if found is not None:
+            return found
         ref = name if isinstance(name, TensorRef) else parse_tensor_name(name)
         if ref is None:
             raise UnknownNameError(f"{name!r} is not a tensor name (expected 'node:index'){self.suggest(name)}")
-        node = self.node(ref.node)
+        node = self.node(ref.node)  # raises, with close names
+        types = self.output_dtypes(node) or []
+        raise UnknownNameError(f"{ref.name!r}: node {ref.node!r} ({node.op}) has {len(types)} output(s)")
+
+    def find_tensor(self, name: str | TensorRef) -> Tensor | None:
+        """``tensor(name)``, or None where there is no such tensor.
+
+        For code that looks many names up (drawing, highlighting): a miss costs a
+        dict lookup here, where ``tensor`` builds an error that suggests close names.
+        """
+        ref = name if isinstance(name, TensorRef) else parse_tensor_name(name)
+        node = self.nodes.get(ref.node) if ref is not None else None
+        if node is None:
+            return None
         types = self.output_dtypes(node)
         if ref.known and types is not None and not 0 <= ref.index < len(types):
-            raise UnknownNameError(
-                f"{ref.name!r}: node {ref.node!r} ({node.op}) has {len(types)} output(s)"
-            )
+            return None
         dtype = types[ref.index] if ref.known and types is not None else UNKNOWN_DTYPE
         shape = self.output_shape(node, ref.index) if ref.known else None
         return Tensor(ref, node.op, dtype, shape)

@@ -3,9 +3,14 @@
 Big graphs fold by name scope (see ``collapse.py``); bookkeeping nodes (NoOp,
 single-use Const, Identity and ReadVariableOp) fold into their consumer
 unless ``show_all``; function call sites name their callees so a viewer can
-drill down; edges carry dtype and shape where known; nodes are coloured by
-op category with a legend; feeds, fetches, a kept (pruned) set, search hits
-and a selection can be highlighted.
+drill down; edges carry dtype and shape where known (as tooltips: labels
+would make graphviz add ranks and take ten times as long; ``edge_labels=True``
+draws them); nodes are coloured by op category with a legend; feeds, fetches,
+a kept (pruned) set, search hits and a selection can be highlighted.
+
+Interactive front ends lay a view out once with ``to_dot(marks=False)`` and
+apply highlights themselves to the boxes ``box_ids`` names, so a click never
+runs graphviz.
 """
 
 from __future__ import annotations
@@ -53,14 +58,16 @@ class GraphView(View):
 
     def __init__(self, graph: Graph, *, budget: int = 150, show_all: bool = False,
                  expanded: Iterable[str] = (), collapsed: Iterable[str] = (),
-                 highlight: Highlight | None = None) -> None:
+                 highlight: Highlight | None = None, edge_labels: bool = False) -> None:
         self.graph = graph
         self.budget = budget
         self.show_all = show_all
+        self.edge_labels = edge_labels
         self.expanded = set(expanded)
         self.collapsed = set(collapsed)
         self.highlight = highlight or Highlight()
         self.ids: dict[str, str] = {}  # DOT id -> unit ("node name" or "scope:path")
+        self.box_of: dict[str, str] = {}  # node name -> DOT id of the box that shows it
 
     def expand(self, scope: str) -> GraphView:
         self.collapsed.discard(scope)
@@ -85,12 +92,15 @@ class GraphView(View):
 
     # ---- folding ----
 
-    def _folded(self, layout: Layout) -> dict[str, str]:
-        """Node -> the node it is folded into (only nodes shown on their own fold)."""
+    def _folded(self, layout: Layout, marks: bool) -> dict[str, str]:
+        """Node -> the node it is folded into (only nodes shown on their own fold).
+
+        With ``marks``, marked nodes stay unfolded; without, the boxes do not depend on
+        the marks, so the layout can be reused while they change."""
         if self.show_all:
             return {}
         marked = self.highlight.normalized()
-        keep = marked.feeds | marked.fetches | ({marked.selected} if marked.selected else set())
+        keep = (marked.feeds | marked.fetches | ({marked.selected} if marked.selected else set())) if marks else set()
         folded: dict[str, str] = {}
         captured = self.graph.captures
         for node in self.graph:
@@ -106,11 +116,19 @@ class GraphView(View):
 
     # ---- DOT ----
 
-    def to_dot(self) -> str:
+    def box_ids(self, names: Iterable[str]) -> list[str]:
+        """The DOT ids of the boxes that show these nodes (tensor names are accepted), as
+        laid out by the last ``to_dot``; names not drawn are left out."""
+        ids = {self.box_of.get(n.split(":")[0].lstrip("^")) for n in names}
+        ids.discard(None)
+        return sorted(ids)  # type: ignore[arg-type]
+
+    def to_dot(self, marks: bool = True) -> str:
+        """The DOT source; ``marks=False`` leaves the highlights out (see the module doc)."""
         graph = self.graph
         layout = self.layout()
-        folded = self._folded(layout)
-        marked = self.highlight.normalized()
+        folded = self._folded(layout, marks)
+        marked = self.highlight.normalized() if marks else Highlight()
 
         def unit(name: str) -> str | None:
             seen = 0
@@ -129,9 +147,13 @@ class GraphView(View):
                 extras[target] += 1
             else:
                 members.setdefault(target, []).append(node)
-        self.ids = {}
         dot_id = {u: f"n{i}" for i, u in enumerate(sorted(members))}
         self.ids = {v: k for k, v in dot_id.items()}
+        self.box_of = {}
+        for node in graph:
+            target = unit(node.name)
+            if target in dot_id:
+                self.box_of[node.name] = dot_id[target]
         calls = {site.node: site for site in graph.call_sites()}
         lines = [
             "digraph G {", "  rankdir=TB;", "  newrank=true;",
@@ -218,18 +240,18 @@ class GraphView(View):
         for (src, dst), tensors in sorted(edges.items()):
             label = self._edge_label(tensors)
             extra = ', color="#1155cc", penwidth=2' if near & {src, dst} else ""
-            out.append(f"  {dot_id[src]} -> {dot_id[dst]} [label={quote(label)}{extra}];")
+            tip = label or "edge"
+            if self.edge_labels:
+                extra += f", label={quote(label)}"
+            out.append(f"  {dot_id[src]} -> {dot_id[dst]} [tooltip={quote(tip)}{extra}];")
         return out
 
     def _edge_label(self, tensors: list[str]) -> str:
         unique = sorted(set(tensors))
         if len(unique) > 1:
             return f"×{len(unique)}"
-        try:
-            tensor = self.graph.tensor(unique[0])
-        except Exception:  # unknown dtypes just go unlabelled
-            return ""
-        if tensor.shape is None and tensor.dtype.startswith("?"):
+        tensor = self.graph.find_tensor(unique[0])
+        if tensor is None or tensor.shape is None and tensor.dtype.startswith("?"):
             return ""
         if tensor.shape is None:
             return f"{tensor.dtype} ?"

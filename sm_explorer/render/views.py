@@ -15,7 +15,7 @@ __all__ = ["view_for"]
 
 def view_for(model: SavedModel, *, signature: str | None = None, function: str | None = None,
              objects: bool = False, expand: Iterable[str] = (), show_all: bool = False,
-             budget: int = 150) -> View:
+             budget: int = 150, edge_labels: bool = False) -> View:
     """The object graph, a signature's flattened graph, a function body, or
     (by default) the MetaGraph's own graph."""
     if objects:
@@ -31,4 +31,4 @@ def view_for(model: SavedModel, *, signature: str | None = None, function: str |
         g = graph.function_graph(model, function)
     else:
         g = graph.graph_of(model)
-    return GraphView(g, budget=budget, show_all=show_all, expanded=expand)
+    return GraphView(g, budget=budget, show_all=show_all, expanded=expand, edge_labels=edge_labels)

@@ -34,10 +34,30 @@ def test_tf1_graph_shows_its_nodes_and_folds_bookkeeping():
 
 def test_flattened_keras_signature_shows_layers_with_shapes():
     model = sm_explorer.open_saved_model(fixture_model("keras3_export"))
-    dot = GraphView(graph.flatten(model, "serving_default")).to_dot()
+    flat = graph.flatten(model, "serving_default")
+    dot = GraphView(flat).to_dot()
     assert "Conv2D" in dot and "Softmax" in dot
-    assert re.search(r'label="float32 \[\?,8,8,4\]"', dot)
+    # dtype and shape are edge tooltips by default (no layout cost), labels on request
+    assert re.search(r'tooltip="float32 \[\?,8,8,4\]"', dot) and not re.search(r'label="float32', dot)
+    assert re.search(r'label="float32 \[\?,8,8,4\]"', GraphView(flat, edge_labels=True).to_dot())
     assert "cluster_legend" in dot
+
+
+def test_marks_leave_the_layout_alone_and_map_to_boxes():
+    model = sm_explorer.open_saved_model(fixture_model("keras3_export"))
+    flat = graph.flatten(model, "serving_default")
+    view = GraphView(flat)
+    plain = view.to_dot(marks=False)
+    reads = [n.name for n in flat if n.op == "ReadVariableOp"]  # folded into their users
+    view.highlight = Highlight(feeds={"image:0"}, fetches={reads[0]}, hits={"Identity"}, selected=reads[1])
+    assert view.to_dot(marks=False) == plain  # the same boxes, whatever is marked
+    assert view.to_dot() != plain
+    view.to_dot(marks=False)
+    assert {view.ids[b] for b in view.box_ids(["image:0", "^Identity"])} == {"image", "Identity"}
+    for read in reads:  # a folded read lights up the box it is folded into: its reader's
+        (user,) = {c for c, i in flat.consumers(read) if i >= 0}
+        assert view.box_ids([f"{read}:0"]) == view.box_ids([user]) != []
+    assert view.box_ids(["no_such_node:0"]) == []
 
 
 def test_tf2_outer_graph_shows_the_call_and_its_callee():
