@@ -3,18 +3,25 @@ and feeds/fetches to build, run and export a pruned function.
 
 All state the user builds here lives on the explorer: ``explorer.feeds``,
 ``explorer.fetches`` and ``explorer.pruned``. The picture comes from the
-rendering layer; pruning and execution from the core.
+rendering layer; pruning and execution from the layers below.
+
+Graphviz runs only when the set of boxes changes (another view, expand,
+collapse), off the kernel's main thread, with "laying out N boxes…" shown; a
+newer request supersedes an older one and layouts are cached per view and
+expansion state. Everything else (selection, marks, search hits, the pruned
+set) is sent to the browser as lists of box ids: a click never runs ``dot``.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
 from sm_explorer import graph as graphs
 from sm_explorer.errors import SavedModelError
-from sm_explorer.render.dot import DotUnavailableError
+from sm_explorer.render.dot import DotUnavailableError, run_dot
 from sm_explorer.render.graph_view import GraphView, Highlight
 from sm_explorer.widgets.html import STYLE, esc, message, table
 from sm_explorer.widgets.svg_graph import SvgGraph
@@ -23,6 +30,8 @@ if TYPE_CHECKING:
     from sm_explorer.core.model import SavedModel
 
 __all__ = ["GraphPane"]
+
+WRAP = w.Layout(flex_flow="row wrap", align_items="center")
 
 
 def _targets(model: SavedModel) -> list[tuple[str, tuple[str, str]]]:
@@ -33,26 +42,36 @@ def _targets(model: SavedModel) -> list[tuple[str, tuple[str, str]]]:
 
 
 class GraphPane(w.VBox):
-    def __init__(self, model: SavedModel, explorer: Any) -> None:
+    def __init__(self, model: SavedModel, explorer: Any, background: bool = True) -> None:
         self.model = model
         self.explorer = explorer
+        self.background = background  # lay out on a worker thread (False: on the caller's)
         self.history: list[tuple[str, str]] = []
         self.graph: graphs.Graph | None = None
         self.view: GraphView | None = None
         self.selection: str | None = None  # a node name or "scope:path"
+        self._current: tuple[str, str] = ("graph", "")
+        self._layouts: dict[tuple, tuple[str, dict[str, str], dict[str, str]]] = {}  # key -> svg, ids, box_of
+        self._generation = 0
+        self._worker: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._echo = False  # set while Python itself moves the browser's selection
         self.target = w.Dropdown(options=_targets(model), description="show", layout=w.Layout(width="60%"))
         self.back_button = w.Button(description="◀ back", disabled=True)
         self.crumbs = w.HTML()
         self.search = w.Text(placeholder="search names or ops", layout=w.Layout(width="220px"))
         self.svg = SvgGraph()
         self.details = w.HTML()
-        self.tensor = w.Dropdown(description="tensor", options=[], layout=w.Layout(width="50%"))
+        self.tensor = w.Dropdown(description="tensor", options=[], layout=w.Layout(width="auto", min_width="260px"))
         buttons = {
             "expand": "expand scope", "collapse": "collapse scope", "drill": "open function",
             "feed": "mark as feed", "fetch": "mark as fetch", "clear": "clear feeds/fetches",
             "build": "build pruned function", "run": "run pruned", "export": "export…",
         }
-        self.buttons = {key: w.Button(description=text, layout=w.Layout(width="auto")) for key, text in buttons.items()}
+        self.buttons = {
+            key: w.Button(description=text, layout=w.Layout(width="auto", min_width="max-content"))
+            for key, text in buttons.items()
+        }
         self.buttons["build"].button_style = "primary"
         self.export_path = w.Text(placeholder="/path/to/new_saved_model", description="export to")
         self.overwrite = w.Checkbox(description="overwrite if it exists")
@@ -77,10 +96,10 @@ class GraphPane(w.VBox):
             button.on_click(lambda _, act=actions[key]: self._guard(act))
         b = self.buttons
         super().__init__([
-            w.HBox([self.target, self.back_button, self.search]), self.crumbs, self.svg,
-            w.HBox([b["expand"], b["collapse"], b["drill"]]),
-            w.HBox([self.tensor, b["feed"], b["fetch"], b["clear"]]),
-            w.HBox([b["build"], b["run"], b["export"], self.export_path, self.overwrite]),
+            w.HBox([self.target, self.back_button, self.search], layout=WRAP), self.crumbs, self.svg,
+            w.HBox([b["expand"], b["collapse"], b["drill"]], layout=WRAP),
+            w.HBox([self.tensor, b["feed"], b["fetch"], b["clear"]], layout=WRAP),
+            w.HBox([b["build"], b["run"], b["export"], self.export_path, self.overwrite], layout=WRAP),
             self.status, self.state, self.details,
         ])
         self.show("graph", "")
@@ -104,26 +123,92 @@ class GraphPane(w.VBox):
         self._current = (kind, name)
         self.back_button.disabled = not self.history
         self.graph, self.view = graph, GraphView(graph)
+        # nothing of the last view's selection survives: its details would describe another graph
         self.selection = None
+        self.tensor.options = []
+        self.details.value = ""
+        self.status.value = ""
+        self.svg.hits = []
         self.crumbs.value = esc(" ▸ ".join(f"{k} {n}".strip() for k, n in [*self.history, self._current]))
-        self.render()
+        self.svg.selected = ""
+        self.relayout()
 
     def back(self) -> None:
         if self.history:
             kind, name = self.history.pop()
             self.show(kind, name, remember=False)
 
-    def render(self) -> None:
+    def relayout(self) -> None:
+        """Lay the current view out (from the cache when this set of boxes was drawn before)."""
         assert self.view is not None
-        self.view.highlight = Highlight(set(self.explorer.feeds), set(self.explorer.fetches),
-                                        self.explorer.pruned.node_set if self._pruned_here() else None,
-                                        self.view.highlight.hits, self.view.highlight.selected)
-        try:
-            self.svg.svg = self.view.to_svg()
-        except DotUnavailableError as exc:
-            self.svg.svg = ""
-            self.status.value = STYLE + message(exc.message, "error")
+        view = self.view
+        key = (self._current, frozenset(view.expanded), frozenset(view.collapsed))
+        with self._lock:
+            self._generation += 1
+            generation = self._generation
+        if key in self._layouts:
+            self._apply_layout(generation, view, key)
+            return
+        copy = GraphView(view.graph, budget=view.budget, show_all=view.show_all,
+                         expanded=view.expanded, collapsed=view.collapsed)
+        self.svg.busy = f"laying out {len(copy.layout().units)} boxes…"
+
+        def work() -> None:
+            try:
+                svg = run_dot(copy.to_dot(marks=False), "svg").decode("utf-8")
+            except DotUnavailableError as exc:
+                svg = ""
+                if generation == self._generation:
+                    self.status.value = STYLE + message(exc.message, "error")
+            self._layouts[key] = (svg, copy.ids, copy.box_of)
+            self._apply_layout(generation, view, key)
+
+        if self.background:
+            self._worker = threading.Thread(target=work, name="sm_explorer-layout", daemon=True)
+            self._worker.start()
+        else:
+            work()
+
+    def _apply_layout(self, generation: int, view: GraphView, key: tuple) -> None:
+        svg, ids, box_of = self._layouts[key]
+        with self._lock:
+            if generation != self._generation:
+                return  # a newer request superseded this one
+            view.ids, view.box_of = ids, box_of
+            with self.svg.hold_sync():
+                self.svg.view_key = f"{self._current[0]}:{self._current[1]}"
+                self.svg.svg = svg
+                self.svg.busy = ""
+                self._push_marks()
+                if self.selection is not None:  # selected before this layout was ready
+                    self._show_selected(self.selection)
+
+    def wait(self, timeout: float | None = 120.0) -> None:
+        """Block until the pending layout is shown (for scripts and tests)."""
+        worker = self._worker
+        if worker is not None:
+            worker.join(timeout)
+
+    def _push_marks(self) -> None:
+        """Send the highlights as box ids: the browser restyles, graphviz does not run."""
+        view = self.view
+        if view is None:
+            return
+        pruned = self.explorer.pruned if self._pruned_here() else None
+        with self.svg.hold_sync():
+            self.svg.feeds = view.box_ids(self.explorer.feeds)
+            self.svg.fetches = view.box_ids(self.explorer.fetches)
+            self.svg.kept = view.box_ids(pruned.node_set) if pruned is not None else []
+            self.svg.dim = pruned is not None
+            self.svg.hits = view.box_ids(view.highlight.hits)
+        view.highlight = Highlight(set(self.explorer.feeds), set(self.explorer.fetches),
+                                   pruned.node_set if pruned is not None else None,
+                                   view.highlight.hits, view.highlight.selected)
         self._show_state()
+
+    def render(self) -> None:
+        """Re-apply the marks (the layout stays)."""
+        self._push_marks()
 
     def _pruned_here(self) -> bool:
         pruned = self.explorer.pruned
@@ -132,26 +217,44 @@ class GraphPane(w.VBox):
     # ---- selection ----
 
     def select_dot_id(self, dot_id: str) -> None:
-        if self.view is not None and dot_id in self.view.ids:
+        if self.view is not None and dot_id in self.view.ids and not self._echo:
             self.select(self.view.ids[dot_id])
 
     def select(self, name: str) -> None:
-        """Select a node (by name) or a collapsed scope ("scope:path") — what a click does."""
+        """Select a node (by name) or a box that groups nodes ("scope:path", "scopes:…",
+        "ops:…") — what a click does."""
         assert self.graph is not None and self.view is not None
         self.selection = name
-        self.view.highlight.selected = None if name.startswith("scope:") else name
-        if name.startswith("scope:"):
+        group = name not in self.graph.nodes
+        self.view.highlight.selected = None if group else name
+        if group:
+            kind, _, path = name.partition(":")
+            members = sum(1 for unit in self.view.box_of if self.view.box_of[unit] == self._box(name))
             self.tensor.options = []
-            self.details.value = STYLE + f"<h4>scope {esc(name[6:])}</h4>"
+            self.details.value = STYLE + f"<h4>{esc(kind)} {esc(path)}</h4><div>{members} nodes</div>"
         else:
             node = self.graph.node(name)
             count = self.graph.num_outputs(node) or 0
             self.tensor.options = [f"{name}:{i}" for i in range(count)] or [f"{name}:0"]
             self.tensor.value = self.tensor.options[0]
             self.details.value = self.describe(node)
-        dot_id = next((k for k, v in self.view.ids.items() if v == name), "")
+        self._show_selected(name)
+
+    def _show_selected(self, unit: str) -> None:
+        dot_id = self._box(unit)
         if self.svg.selected != dot_id:
-            self.svg.selected = dot_id
+            self._echo = True  # the box may show other nodes too: this selection stays the node's
+            try:
+                self.svg.selected = dot_id
+            finally:
+                self._echo = False
+
+    def _box(self, unit: str) -> str:
+        """The DOT id of the box showing a node (a folded one: the box it is folded into) or a group."""
+        assert self.view is not None
+        if unit in self.view.box_of:
+            return self.view.box_of[unit]
+        return next((k for k, v in self.view.ids.items() if v == unit), "")
 
     def describe(self, node: Any) -> str:
         assert self.graph is not None
@@ -161,11 +264,9 @@ class GraphPane(w.VBox):
             parts.append(f"<div>from function {esc(function)}, node {esc(original)}</div>")
         rows = []
         for i in range(self.graph.num_outputs(node) or 0):
-            try:
-                t = self.graph.tensor(f"{node.name}:{i}")
+            t = self.graph.find_tensor(f"{node.name}:{i}")
+            if t is not None:
                 rows.append([t.name, t.dtype, "?" if t.shape is None else list(t.shape)])
-            except SavedModelError:
-                continue
         parts.append("<div>inputs: " + esc(", ".join(node.input_names()) or "none") + "</div>")
         if rows:
             parts.append(table(["output", "dtype", "shape"], rows))
@@ -193,7 +294,7 @@ class GraphPane(w.VBox):
     def expand(self) -> None:
         if self.selection and self.selection.startswith("scope:") and self.view is not None:
             self.view.expand(self.selection[6:])
-            self.render()
+            self.relayout()
 
     def collapse(self) -> None:
         if self.view is None or not self.selection:
@@ -201,7 +302,7 @@ class GraphPane(w.VBox):
         path = self.selection[6:] if self.selection.startswith("scope:") else self.selection.rpartition("/")[0]
         if path:
             self.view.collapse(path)
-            self.render()
+            self.relayout()
 
     def drill(self) -> None:
         """Open the function the selected call site calls (the first one)."""
@@ -216,15 +317,19 @@ class GraphPane(w.VBox):
     # ---- feeds, fetches, pruning ----
 
     def mark_feed(self, tensor: str | None = None) -> None:
-        tensor = tensor or self.tensor.value
-        if tensor and tensor not in self.explorer.feeds:
-            self.explorer.feeds.append(tensor)
-        self.render()
+        self._mark(self.explorer.feeds, tensor, "feed")
 
     def mark_fetch(self, name: str | None = None) -> None:
-        name = name or self.tensor.value
-        if name and name not in self.explorer.fetches:
-            self.explorer.fetches.append(name)
+        self._mark(self.explorer.fetches, name, "fetch")
+
+    def _mark(self, marks: list[str], tensor: str | None, what: str) -> None:
+        tensor = tensor or self.tensor.value
+        if not tensor:
+            raise ValueError(f"select a node first (click a box), then 'mark as {what}'")
+        if self.graph is None or self.graph.find_tensor(tensor) is None:
+            raise ValueError(f"{tensor!r} is not a tensor of the graph shown")
+        if tensor not in marks:
+            marks.append(tensor)
         self.render()
 
     def clear(self) -> None:
@@ -235,6 +340,9 @@ class GraphPane(w.VBox):
 
     def build(self) -> Any:
         assert self.graph is not None and self.view is not None
+        if not self.explorer.fetches:
+            raise ValueError("nothing to build yet: select the node whose value you want and press "
+                             "'mark as fetch' (and 'mark as feed' on the inputs you will give)")
         try:
             self.explorer.pruned = self.graph.prune(list(self.explorer.feeds), list(self.explorer.fetches))
         except graphs.PruneError as exc:

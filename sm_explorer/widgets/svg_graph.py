@@ -1,5 +1,10 @@
-"""The custom front end: an anywidget that shows an SVG with pan, zoom and
-clickable nodes. Its JavaScript ships as a static file in the package."""
+"""The custom front end: an anywidget that shows an SVG with pan, zoom, clickable
+nodes and highlights. Its JavaScript ships as a static file in the package.
+
+The picture (``svg``) changes only when the set of boxes does; every highlight is
+a list of DOT ids that the browser applies as CSS classes, so a click costs a
+message, not a layout.
+"""
 
 from __future__ import annotations
 
@@ -19,4 +24,11 @@ class SvgGraph(anywidget.AnyWidget):
     _esm = STATIC / "graph.js"
     _css = STATIC / "graph.css"
     svg = traitlets.Unicode("").tag(sync=True)
+    view_key = traitlets.Unicode("").tag(sync=True)  # a new key fits the viewport; the same key keeps it
     selected = traitlets.Unicode("").tag(sync=True)
+    feeds = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    fetches = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    hits = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    kept = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    dim = traitlets.Bool(False).tag(sync=True)  # dim every box not in ``kept``
+    busy = traitlets.Unicode("").tag(sync=True)  # "laying out N boxes…" while graphviz runs

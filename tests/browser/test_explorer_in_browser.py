@@ -33,6 +33,7 @@ def expected(dot_binary: str) -> Any:
     """The same clicks done in Python: what the page must end up showing."""
     explorer = sm_explorer.explore(examples.path("tf1_two_metagraphs"), tags="serve")
     pane = explorer.show_pane("Graph")
+    pane.wait()
     pane.select("x")
     pane.mark_feed()
     pane.select("out")

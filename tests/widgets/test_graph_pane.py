@@ -11,7 +11,9 @@ from tests.helpers import fixture_model, tree_digest
 
 def _pane(path, **kwargs):
     explorer = sm_explorer.explore(path, **kwargs)
-    return explorer, explorer.show_pane("Graph")
+    pane = explorer.show_pane("Graph")
+    pane.wait()  # layouts run on a worker thread
+    return explorer, pane
 
 
 def test_pick_feeds_and_fetches_then_build_run_and_export(dot_binary, tmp_path):
@@ -77,3 +79,110 @@ def test_unfed_path_is_highlighted(dot_binary):
     pane.mark_fetch("out:0")
     pane.buttons["build"].click()
     assert {"x", "out"} <= pane.view.highlight.hits  # the path from the fetch to the unfed input
+
+
+def test_clicks_never_lay_out_and_marks_travel_as_box_ids(dot_binary, monkeypatch):
+    from sm_explorer.widgets import graph_pane
+
+    runs = []
+    real = graph_pane.run_dot
+    monkeypatch.setattr(graph_pane, "run_dot", lambda source, fmt: runs.append(fmt) or real(source, fmt))
+    explorer, pane = _pane(fixture_model("tf1_two_metagraphs"), tags="serve")
+    assert runs == ["svg"]
+    ids = {v: k for k, v in pane.view.ids.items()}
+    pane.svg.selected = ids["x"]  # a click
+    pane.buttons["feed"].click()
+    pane.select("out")
+    pane.buttons["fetch"].click()
+    assert (pane.svg.feeds, pane.svg.fetches) == ([ids["x"]], [ids["out"]])
+    pane.find("out")
+    assert ids["out"] in pane.svg.hits
+    pane.buttons["build"].click()
+    assert pane.svg.dim and ids["out"] in pane.svg.kept and ids["x"] in pane.svg.feeds  # feeds are never dimmed
+    pane.buttons["clear"].click()
+    assert not pane.svg.dim and pane.svg.feeds == pane.svg.fetches == pane.svg.kept == []
+    assert runs == ["svg"]  # none of that ran graphviz
+
+
+def test_expand_lays_out_once_per_set_of_boxes(dot_binary, monkeypatch):
+    from sm_explorer.widgets import graph_pane
+
+    runs = []
+    real = graph_pane.run_dot
+    monkeypatch.setattr(graph_pane, "run_dot", lambda source, fmt: runs.append(fmt) or real(source, fmt))
+    explorer, pane = _pane(fixture_model("keras3_export"))
+    pane.target.value = ("signature", "serving_default")
+    pane.wait()
+    scope = sorted(pane.view.layout().expanded)[-1]
+    pane.select(f"scope:{scope}")
+    pane.buttons["collapse"].click()
+    pane.wait()
+    assert len(runs) == 3 and scope in pane.view.collapsed
+    collapsed_svg = pane.svg.svg
+    pane.view.expand(scope)
+    pane.relayout()
+    pane.wait()
+    pane.view.collapse(scope)
+    pane.relayout()  # this set of boxes was laid out before: from the cache, at once
+    assert len(runs) == 4 and pane.svg.svg == collapsed_svg
+
+
+def test_switching_views_forgets_the_old_selection(dot_binary):
+    explorer, pane = _pane(fixture_model("keras3_export"))
+    name = next(n.name for n in pane.graph if n.op != "NoOp")
+    pane.select(name)
+    assert pane.tensor.options and name in pane.details.value
+    pane.target.value = ("signature", "serving_default")
+    pane.wait()
+    assert pane.selection is None and pane.tensor.options == () and pane.details.value == ""
+    assert pane.svg.selected == "" and pane.svg.view_key == "signature:serving_default"
+    pane.buttons["feed"].click()  # nothing selected in this view: says so, marks nothing
+    assert explorer.feeds == [] and "select a node first" in pane.status.value
+
+
+def test_build_with_nothing_marked_says_what_to_do(dot_binary):
+    explorer, pane = _pane(fixture_model("tf1_two_metagraphs"), tags="serve")
+    pane.buttons["build"].click()
+    assert explorer.pruned is None and "mark as fetch" in pane.status.value
+
+
+def test_a_newer_layout_supersedes_an_older_one(dot_binary, monkeypatch):
+    import threading
+
+    from sm_explorer.widgets import graph_pane
+
+    explorer, pane = _pane(fixture_model("keras3_export"))
+    release = threading.Event()
+    real = graph_pane.run_dot
+
+    def slow_first(source, fmt):
+        if not release.is_set():
+            release.wait(30)  # the first request is still laying out when the second comes
+        return real(source, fmt)
+
+    monkeypatch.setattr(graph_pane, "run_dot", slow_first)
+    pane.target.value = ("signature", "serving_default")
+    first = pane._worker
+    assert pane.svg.busy.startswith("laying out")
+    release.set()
+    pane.back()
+    pane.wait()
+    first.join(30)
+    assert pane.svg.view_key == "graph:" and pane.svg.busy == ""
+    assert pane.graph.kind == "graph" and "<svg" in pane.svg.svg
+
+
+def test_group_boxes_and_folded_nodes_can_be_selected(dot_binary):
+    explorer, pane = _pane(fixture_model("keras3_export"))
+    groups = [k for k, v in pane.view.ids.items() if v not in pane.graph.nodes]
+    assert groups  # the TF2 outer graph groups its variable handles
+    for dot_id in groups:
+        pane.svg.selected = dot_id  # a click on a group box
+        assert pane.selection == pane.view.ids[dot_id] and pane.tensor.options == ()
+        assert "nodes" in pane.details.value
+    pane.target.value = ("signature", "serving_default")
+    pane.wait()
+    read = next(n.name for n in pane.graph if n.op == "ReadVariableOp" and n.name not in pane.view.ids.values())
+    pane.select(read)  # folded into its reader's box: the selection stays on the read
+    assert pane.selection == read and pane.tensor.value == f"{read}:0"
+    assert pane.svg.selected == pane.view.box_of[read]
