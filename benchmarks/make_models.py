@@ -10,8 +10,9 @@ schema as the shared corpus (see ``tests/fixtures/tf_expected.py``). A model
 whose folder already holds a SavedModel is skipped unless ``--force``; its
 expected files are still written if missing.
 
-Models: ``resnet50``, ``mobilenet_v2`` and ``efficientnet_b0`` (Keras
-applications, random weights: ``weights=None``; ResNet50 is ~100 MB) for
+Models: ``resnet50``, ``mobilenet_v2``, ``densenet121`` and ``efficientnet_b0``
+(Keras applications, random weights: ``weights=None``; ResNet50 is ~100 MB) and
+``bert_base`` (keras-hub's BERT-base encoder from an explicit config) for
 realistic sizes, and small ``layer_*`` models, one per layer family, so
 benchmarks and op-coverage checks see each family's kernels on their own.
 """
@@ -58,6 +59,29 @@ def mobilenet_v2() -> Any:
     import keras
 
     return keras.applications.MobileNetV2(weights=None)
+
+
+def densenet121() -> Any:
+    import keras
+
+    return keras.applications.DenseNet121(weights=None)
+
+
+def bert_base() -> Any:
+    """A BERT-base encoder (keras-hub's ``BertBackbone``) from an explicit config, random weights:
+    nothing is downloaded. Needs the ``keras-hub`` package (benchmarks only)."""
+    import keras
+    import keras_hub
+
+    backbone = keras_hub.models.BertBackbone(
+        vocabulary_size=30522, num_layers=12, num_heads=12, hidden_dim=768, intermediate_dim=3072,
+        max_sequence_length=512, num_segments=2,
+    )
+    inputs = {
+        name: keras.Input((None,), dtype="int32", name=name)
+        for name in ("token_ids", "segment_ids", "padding_mask")
+    }
+    return keras.Model(inputs, backbone(inputs)["pooled_output"])
 
 
 def efficientnet_b0() -> Any:
@@ -161,6 +185,8 @@ MODELS: dict[str, Callable[[], Any]] = {
     for fn in (
         resnet50,
         mobilenet_v2,
+        densenet121,
+        bert_base,
         efficientnet_b0,
         layer_dense,
         layer_conv,

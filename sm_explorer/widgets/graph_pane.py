@@ -41,6 +41,14 @@ def _targets(model: SavedModel) -> list[tuple[str, tuple[str, str]]]:
     return options
 
 
+def _default_target(model: SavedModel) -> tuple[str, str]:
+    """A TF2 model's computation lives in its functions: start on the serving signature,
+    flattened. A TF1 model's graph is the computation."""
+    if model.kind != "tf2" or not model.signatures:
+        return ("graph", "")
+    return ("signature", "serving_default" if "serving_default" in model.signatures else sorted(model.signatures)[0])
+
+
 class GraphPane(w.VBox):
     def __init__(self, model: SavedModel, explorer: Any, background: bool = True) -> None:
         self.model = model
@@ -56,6 +64,7 @@ class GraphPane(w.VBox):
         self._worker: threading.Thread | None = None
         self._lock = threading.Lock()
         self._echo = False  # set while Python itself moves the browser's selection
+        self._syncing = False  # set while show() moves the dropdown to what it shows
         self.target = w.Dropdown(options=_targets(model), description="show", layout=w.Layout(width="60%"))
         self.back_button = w.Button(description="◀ back", disabled=True)
         self.crumbs = w.HTML()
@@ -83,7 +92,9 @@ class GraphPane(w.VBox):
             widget.add_class(css)
         for key, button in self.buttons.items():
             button.add_class(f"smx-action-{key}")
-        self.target.observe(lambda c: self.show(*c["new"]), names="value")
+        start = _default_target(model)
+        self.target.value = start
+        self.target.observe(lambda c: self._syncing or self.show(*c["new"]), names="value")
         self.back_button.on_click(lambda _: self.back())
         self.search.observe(lambda c: self.find(c["new"]), names="value")
         self.svg.observe(lambda c: self.select_dot_id(c["new"]), names="selected")
@@ -102,7 +113,7 @@ class GraphPane(w.VBox):
             w.HBox([b["build"], b["run"], b["export"], self.export_path, self.overwrite], layout=WRAP),
             self.status, self.state, self.details,
         ])
-        self.show("graph", "")
+        self.show(*start)
 
     # ---- what is shown ----
 
@@ -121,6 +132,12 @@ class GraphPane(w.VBox):
         if remember and self.graph is not None:
             self.history.append(self._current)
         self._current = (kind, name)
+        if self.target.value != (kind, name) and (kind, name) in [v for _, v in self.target.options]:
+            self._syncing = True  # back and drill-down: the dropdown names what is shown
+            try:
+                self.target.value = (kind, name)
+            finally:
+                self._syncing = False
         self.back_button.disabled = not self.history
         self.graph, self.view = graph, GraphView(graph)
         # nothing of the last view's selection survives: its details would describe another graph

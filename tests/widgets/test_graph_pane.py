@@ -50,8 +50,23 @@ def test_unfed_placeholder_is_explained_in_the_pane(dot_binary):
     assert "x" in pane.status.value and "smx-error" in pane.status.value
 
 
+def test_tf2_models_open_on_their_serving_signature(dot_binary):
+    explorer, pane = _pane(fixture_model("keras3_export"))
+    assert pane.target.value == ("signature", "serving_default") and pane.graph.kind == "flattened"
+    assert pane.svg.view_key == "signature:serving_default" and "<svg" in pane.svg.svg
+    explorer, pane = _pane(fixture_model("tf1_two_metagraphs"), tags="serve")
+    assert pane.target.value == ("graph", "") and pane.graph.kind == "graph"
+
+
+def _outer(pane):
+    pane.target.value = ("graph", "")
+    pane.wait()
+    return pane
+
+
 def test_drill_down_and_back(dot_binary):
     explorer, pane = _pane(fixture_model("seed_module"))
+    _outer(pane)
     site = next(s for s in pane.graph.call_sites() if s.functions)
     pane.select(site.node)
     pane.buttons["drill"].click()
@@ -110,25 +125,25 @@ def test_expand_lays_out_once_per_set_of_boxes(dot_binary, monkeypatch):
     runs = []
     real = graph_pane.run_dot
     monkeypatch.setattr(graph_pane, "run_dot", lambda source, fmt: runs.append(fmt) or real(source, fmt))
-    explorer, pane = _pane(fixture_model("keras3_export"))
-    pane.target.value = ("signature", "serving_default")
-    pane.wait()
+    explorer, pane = _pane(fixture_model("keras3_export"))  # the flattened serving signature
+    assert runs == ["svg"]
     scope = sorted(pane.view.layout().expanded)[-1]
     pane.select(f"scope:{scope}")
     pane.buttons["collapse"].click()
     pane.wait()
-    assert len(runs) == 3 and scope in pane.view.collapsed
+    assert len(runs) == 2 and scope in pane.view.collapsed
     collapsed_svg = pane.svg.svg
     pane.view.expand(scope)
     pane.relayout()
     pane.wait()
     pane.view.collapse(scope)
     pane.relayout()  # this set of boxes was laid out before: from the cache, at once
-    assert len(runs) == 4 and pane.svg.svg == collapsed_svg
+    assert len(runs) == 3 and pane.svg.svg == collapsed_svg
 
 
 def test_switching_views_forgets_the_old_selection(dot_binary):
     explorer, pane = _pane(fixture_model("keras3_export"))
+    _outer(pane)
     name = next(n.name for n in pane.graph if n.op != "NoOp")
     pane.select(name)
     assert pane.tensor.options and name in pane.details.value
@@ -151,29 +166,32 @@ def test_a_newer_layout_supersedes_an_older_one(dot_binary, monkeypatch):
 
     from sm_explorer.widgets import graph_pane
 
-    explorer, pane = _pane(fixture_model("keras3_export"))
+    explorer, pane = _pane(fixture_model("keras3_export"))  # on the serving signature, laid out
     release = threading.Event()
     real = graph_pane.run_dot
 
-    def slow_first(source, fmt):
-        if not release.is_set():
-            release.wait(30)  # the first request is still laying out when the second comes
+    def slow(source, fmt):
+        release.wait(30)  # still laying out when the next request comes
         return real(source, fmt)
 
-    monkeypatch.setattr(graph_pane, "run_dot", slow_first)
-    pane.target.value = ("signature", "serving_default")
+    monkeypatch.setattr(graph_pane, "run_dot", slow)
+    pane.target.value = ("graph", "")
     first = pane._worker
-    assert pane.svg.busy.startswith("laying out")
+    assert first is not None and first.is_alive() and pane.svg.busy.startswith("laying out")
+    pane.back()  # the signature again: from the cache, at once, and newer than the pending layout
+    assert pane.svg.view_key == "signature:serving_default" and pane.svg.busy == ""
+    assert pane.target.value == ("signature", "serving_default")  # the dropdown follows
+    shown = pane.svg.svg
     release.set()
-    pane.back()
-    pane.wait()
     first.join(30)
-    assert pane.svg.view_key == "graph:" and pane.svg.busy == ""
-    assert pane.graph.kind == "graph" and "<svg" in pane.svg.svg
+    assert not first.is_alive()
+    assert pane.svg.view_key == "signature:serving_default" and pane.svg.svg == shown  # the old one was dropped
+    assert pane.graph.kind == "flattened" and pane.svg.busy == ""
 
 
 def test_group_boxes_and_folded_nodes_can_be_selected(dot_binary):
     explorer, pane = _pane(fixture_model("keras3_export"))
+    _outer(pane)
     groups = [k for k, v in pane.view.ids.items() if v not in pane.graph.nodes]
     assert groups  # the TF2 outer graph groups its variable handles
     for dot_id in groups:
