@@ -1,13 +1,14 @@
 """What every graph of one model shares: its function library and op signatures.
 
-A ``Library`` is made once per SavedModel (cached weakly, so it goes away
-with the model) and caches the graphs built from it, so asking for the same
-function twice costs nothing. It also works without a model, from a bare
-GraphDef, which tests and tools use.
+A ``Library`` caches the graphs built from it, so asking for the same function
+twice costs nothing. ``Library.of(model)`` shares one per SavedModel for as
+long as something uses it (a graph, a session, the loaded model's context).
+It also works without a model, from a bare GraphDef, which tests and tools use.
 """
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from sm_explorer._proto import graph_pb2
@@ -18,6 +19,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Library"]
 
+# SavedModel -> its library, both held weakly: the library holds its model, so
+# holding it strongly here would keep every model ever opened alive.
+_SHARED: weakref.WeakKeyDictionary[SavedModel, weakref.ref[Library]] = weakref.WeakKeyDictionary()
 
 
 class Library:
@@ -39,13 +43,13 @@ class Library:
 
     @classmethod
     def of(cls, model: SavedModel) -> Library:
-        """The library of a SavedModel, made once."""
-        # Kept on the model itself: a cache keyed by the model would hold it alive forever.
-        found = model.__dict__.get("_graph_library")
-        if found is None:
-            found = cls(model.graph_def, model.meta_graph.meta_info_def.stripped_op_list, model)
-            model.__dict__["_graph_library"] = found
-        return found
+        """The library shared by everything that uses ``model``, made if none is alive."""
+        found = _SHARED.get(model)
+        library = found() if found is not None else None
+        if library is None:
+            library = cls(model.graph_def, model.meta_graph.meta_info_def.stripped_op_list, model)
+            _SHARED[model] = weakref.ref(library)
+        return library
 
     def function_graph(self, name: str) -> Any:
         """One library function as a graph (calls not inlined), built once."""
@@ -61,8 +65,9 @@ class Library:
 
     @classmethod
     def forget(cls, model: SavedModel) -> None:
-        """Drop a model's cached library and graphs (benchmarks measure cold builds)."""
-        model.__dict__.pop("_graph_library", None)
+        """Stop sharing a model's library, so the next ``of`` builds its graphs afresh
+        (benchmarks measure cold builds)."""
+        _SHARED.pop(model, None)
 
     def concrete_function_bindings(self, name: str) -> list[int] | None:
         """The object ids a TF2 concrete function captures (``bound_inputs``), if saved."""
