@@ -16,6 +16,7 @@ from sm_explorer.graph.opdefs import OpSignatures
 
 if TYPE_CHECKING:
     from sm_explorer.core.model import SavedModel
+    from sm_explorer.graph.prune import PrunedFunction
 
 __all__ = ["Library"]
 
@@ -32,9 +33,13 @@ class Library:
         graph_def: graph_pb2.GraphDef,
         op_list: graph_pb2.OpList | None = None,
         model: SavedModel | None = None,
+        pruned_type: type[PrunedFunction] | None = None,
     ) -> None:
         self.graph_def = graph_def
         self.model = model
+        # What prune() makes: graph's own PrunedFunction is data; sm_explorer.loaded
+        # passes a subclass that also runs and saves.
+        self.pruned_type = pruned_type
         self.functions: dict[str, graph_pb2.FunctionDef] = (
             model.functions if model is not None else {f.signature.name: f for f in graph_def.library.function}
         )
@@ -42,12 +47,13 @@ class Library:
         self.graphs: dict[Any, Any] = {}  # cache: key -> Graph
 
     @classmethod
-    def of(cls, model: SavedModel) -> Library:
-        """The library shared by everything that uses ``model``, made if none is alive."""
+    def of(cls, model: SavedModel, pruned_type: type[PrunedFunction] | None = None) -> Library:
+        """The library shared by everything that uses ``model``, made if none is alive
+        (``pruned_type`` counts only then: the assembly layer makes it first)."""
         found = _SHARED.get(model)
         library = found() if found is not None else None
         if library is None:
-            library = cls(model.graph_def, model.meta_graph.meta_info_def.stripped_op_list, model)
+            library = cls(model.graph_def, model.meta_graph.meta_info_def.stripped_op_list, model, pruned_type)
             _SHARED[model] = weakref.ref(library)
         return library
 
