@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-from sm_explorer.core.loader import Loaded, load, open_saved_model
 from sm_explorer.errors import (
     ChecksumError,
     FormatError,
@@ -20,6 +19,7 @@ from sm_explorer.errors import (
     UnsupportedError,
     ValueUnavailableError,
 )
+from sm_explorer.loaded import Loaded, load, open_saved_model
 
 __version__ = "0.1.0"
 

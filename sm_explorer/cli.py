@@ -111,10 +111,10 @@ def cmd_ops(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from sm_explorer.core.loader import load
     from sm_explorer.core.output import atomic_file
     from sm_explorer.core.samples import sample_inputs
     from sm_explorer.errors import SavedModelError
+    from sm_explorer.loaded import load
 
     loaded = load(args.dir, tags=_tags(args.tag_set))
     model = loaded.saved_model
@@ -179,7 +179,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
 def cmd_prune(args: argparse.Namespace) -> int:
     from pathlib import Path as _Path
 
-    from sm_explorer.core.loader import load
+    from sm_explorer.loaded import load
 
     loaded = load(args.dir, tags=_tags(args.tag_set))
     feeds = [f.strip() for f in args.feeds.split(",") if f.strip()] if args.feeds else []

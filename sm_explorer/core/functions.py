@@ -4,7 +4,7 @@ A ``ConcreteFunction`` is one traced graph function (a FunctionDef in the
 library) with its structured inputs and outputs. A ``Signature`` is a
 SignatureDef: named input and output tensors, found in TF1 and TF2 models
 alike; in TF2 it also points at the concrete function that implements it.
-Calling either runs it on NumPy through ``sm_explorer.exec``.
+Both are plain data here; ``sm_explorer.loaded`` subclasses them to call and prune.
 """
 
 from __future__ import annotations
@@ -67,18 +67,6 @@ class ConcreteFunction:
         parts = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
         return f"({', '.join(parts)})"
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Run on NumPy (see ``sm_explorer.exec``); returns TF's output structure."""
-        from sm_explorer.exec.session import session_for
-
-        return session_for(self._model).call_function([self], args, kwargs, self.name)
-
-    def prune(self, feeds: Any, fetches: Any) -> Any:
-        """The subgraph of this function (flattened) that ``fetches`` need from ``feeds``."""
-        from sm_explorer.graph import prune_concrete_function
-
-        return prune_concrete_function(self, feeds, fetches)
-
     @property
     def model(self) -> SavedModel:
         return self._model
@@ -117,20 +105,6 @@ class Signature:
             "inputs": {k: v.to_json() for k, v in self.inputs.items()},
             "outputs": {k: v.to_json() for k, v in self.outputs.items()},
         }
-
-    def __call__(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        """Run on NumPy with keyword inputs; returns a dict of output arrays."""
-        from sm_explorer.exec.session import ArgumentError, session_for
-
-        if args:
-            raise ArgumentError(f"signature {self.key!r} takes keyword inputs only: {', '.join(self.inputs)}")
-        return session_for(self._model).run_signature(self, kwargs)
-
-    def prune(self, feeds: Any, fetches: Any) -> Any:
-        """The subgraph of this signature (flattened) that ``fetches`` need from ``feeds``."""
-        from sm_explorer.graph import prune_signature
-
-        return prune_signature(self, feeds, fetches)
 
     @property
     def model(self) -> SavedModel:

@@ -1,8 +1,8 @@
-"""``load``: open a SavedModel the way ``tf.saved_model.load`` does, without TF.
+"""Opening a SavedModel: find the files, pick a MetaGraph, build its objects.
 
 Opening reads saved_model.pb and the checkpoint index only; weights stay on
 disk (memory-mapped on first read). Nothing is executed and nothing is
-written.
+written. ``sm_explorer.load`` (in ``sm_explorer.loaded``) builds on this.
 """
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
+from sm_explorer.core.classes import PLAIN, ObjectClasses
 from sm_explorer.core.files import locate, parse_saved_model
 from sm_explorer.core.model import SavedModel
 from sm_explorer.core.root import Loaded
 from sm_explorer.errors import TagsNotFoundError
 
-__all__ = ["load", "open_saved_model", "Loaded", "select_meta_graph"]
+__all__ = ["open_saved_model", "root_of", "select_meta_graph"]
 
 
 def _tag_sets(proto: Any) -> list[list[str]]:
@@ -42,19 +43,16 @@ def select_meta_graph(proto: Any, tags: str | Iterable[str] | None, path: Any = 
     )
 
 
-def open_saved_model(export_dir: str | os.PathLike[str], tags: str | Iterable[str] | None = None) -> SavedModel:
-    """The pure-core view of one MetaGraph: protos, checkpoint index, objects."""
+def open_saved_model(
+    export_dir: str | os.PathLike[str], tags: str | Iterable[str] | None = None, classes: ObjectClasses = PLAIN
+) -> SavedModel:
+    """The core view of one MetaGraph: protos, checkpoint index, objects (made by ``classes``)."""
     files = locate(export_dir)
     proto = parse_saved_model(files)
-    return SavedModel(files, proto, select_meta_graph(proto, tags, files.proto_path))
+    return SavedModel(files, proto, select_meta_graph(proto, tags, files.proto_path), classes)
 
 
-def load(export_dir: str | os.PathLike[str], tags: str | Iterable[str] | None = None) -> Loaded:
-    """Open a SavedModel like ``tf.saved_model.load(export_dir, tags)``.
-
-    Raises ``ValueError`` (``TagsNotFoundError``) when ``tags`` match no
-    MetaGraph, and other ``SavedModelError``s for missing or broken files.
-    """
-    model = open_saved_model(export_dir, tags)
+def root_of(model: SavedModel) -> Loaded:
+    """The object ``load`` returns: node 0 of a TF2 object graph, else a new empty root."""
     root = model.root
-    return root if isinstance(root, Loaded) else Loaded(model, None)
+    return root if isinstance(root, Loaded) else model.classes.root(model, None)

@@ -17,6 +17,7 @@ from google.protobuf.message import DecodeError
 
 from sm_explorer._proto import fingerprint_pb2, graph_pb2, saved_model_pb2
 from sm_explorer.core.bundle import Checkpoint, find_checkpoint
+from sm_explorer.core.classes import PLAIN, ObjectClasses
 from sm_explorer.core.files import ModelFiles, inside, read_regular
 from sm_explorer.core.functions import Signature
 from sm_explorer.core.objects import Trackable, Variable
@@ -31,10 +32,16 @@ INIT_OP_KEY = "__saved_model_init_op"
 
 
 class SavedModel:
-    """One MetaGraph of a SavedModel on disk, with its checkpoint and assets."""
+    """One MetaGraph of a SavedModel on disk, with its checkpoint and assets.
 
-    def __init__(self, files: ModelFiles, proto: saved_model_pb2.SavedModel, index: int) -> None:
+    ``classes`` makes its functions, signatures and root: plain data by default.
+    """
+
+    def __init__(
+        self, files: ModelFiles, proto: saved_model_pb2.SavedModel, index: int, classes: ObjectClasses = PLAIN
+    ) -> None:
         self.files = files
+        self.classes = classes
         self.proto = proto
         self.meta_graph: saved_model_pb2.MetaGraphDef = proto.meta_graphs[index]
         self.meta_graph_index = index
@@ -47,7 +54,7 @@ class SavedModel:
         self.checkpoint_problem: str | None = None
         self._open_checkpoint()
         self.signature_defs: dict[str, Signature] = {
-            k: Signature(self, k, v) for k, v in sorted(self.meta_graph.signature_def.items())
+            k: classes.signature(self, k, v) for k, v in sorted(self.meta_graph.signature_def.items())
         }
         self.objects: list[Trackable] = []
         self.variables: list[Variable] = []

@@ -16,7 +16,6 @@ from google.protobuf.message import DecodeError
 
 from sm_explorer._proto import objects_pb2
 from sm_explorer.core import dtypes, specs
-from sm_explorer.core.functions import ConcreteFunction
 from sm_explorer.core.objects import (
     Asset,
     BareConcreteFunction,
@@ -28,7 +27,6 @@ from sm_explorer.core.objects import (
     UserObject,
     Variable,
 )
-from sm_explorer.core.root import Loaded
 from sm_explorer.core.shapes import shape_of
 
 if TYPE_CHECKING:
@@ -158,8 +156,9 @@ def _build_tf2(model: SavedModel) -> None:
     paths = _paths(graph)
     keys = _checkpoint_keys(model, paths)
     _slot_paths(graph, paths)
+    make = model.classes
     concrete = {
-        name: ConcreteFunction(model, name, proto) for name, proto in graph.concrete_functions.items()
+        name: make.concrete_function(model, name, proto) for name, proto in graph.concrete_functions.items()
     }
     assets = model.meta_graph.asset_file_def
     objects: list[Trackable] = []
@@ -176,13 +175,16 @@ def _build_tf2(model: SavedModel) -> None:
             )
             model.variables.append(obj)  # type: ignore[arg-type]
         elif kind == "function":
-            fns = [concrete.get(n) or ConcreteFunction(model, n, None) for n in node.function.concrete_functions]
-            obj = Function(model, node_id, path, fns)
+            fns = [
+                concrete.get(n) or make.concrete_function(model, n, None) for n in node.function.concrete_functions
+            ]
+            obj = make.function(model, node_id, path, fns)
             _spec(obj, node.function.function_spec)
         elif kind == "bare_concrete_function":
             b = node.bare_concrete_function
-            fn = concrete.get(b.concrete_function_name) or ConcreteFunction(model, b.concrete_function_name, None)
-            obj = BareConcreteFunction(model, node_id, path, fn, list(b.argument_keywords))
+            name = b.concrete_function_name
+            fn = concrete.get(name) or make.concrete_function(model, name, None)
+            obj = make.bare_concrete_function(model, node_id, path, fn, list(b.argument_keywords))
             _spec(obj, b.function_spec)
         elif kind == "asset":
             index = node.asset.asset_file_def_index
@@ -196,7 +198,7 @@ def _build_tf2(model: SavedModel) -> None:
             c = node.captured_tensor
             obj = CapturedTensor(model, node_id, path, c.name, c.concrete_function)
         elif node_id == 0:
-            obj = Loaded(model, node_id, path, node.user_object.identifier)
+            obj = make.root(model, node_id, path, node.user_object.identifier)
         else:
             obj = UserObject(model, node_id, path, node.user_object.identifier)
         objects.append(obj)

@@ -189,6 +189,8 @@ class Variable(Trackable):
 
 
 class _Callable(Trackable):
+    """What TF can call: concrete functions and the saved argument spec (``sm_explorer.loaded`` calls them)."""
+
     concrete_functions: list[ConcreteFunction]
     # From the saved FunctionSpec: the Python argument names and their defaults.
     arg_names: list[str] | None = None
@@ -201,15 +203,6 @@ class _Callable(Trackable):
         defaults = tuple(getattr(fullargspec, "defaults", None) or ())
         self.arg_names = names or None
         self.defaults = dict(zip(names[len(names) - len(defaults):], defaults)) if defaults else {}
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Run the first concrete function the arguments fit, on NumPy."""
-        from sm_explorer.exec.session import session_for
-
-        assert self._model is not None
-        return session_for(self._model).call_function(
-            self.concrete_functions, args, kwargs, self._path, self.arg_names, self.defaults
-        )
 
 
 class Function(_Callable):

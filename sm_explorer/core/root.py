@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sm_explorer.core.objects import Model, UserObject, Variable
-from sm_explorer.errors import NotImplementedYetError
 
 if TYPE_CHECKING:
     from sm_explorer.core.functions import Signature
@@ -59,29 +58,6 @@ class Loaded(UserObject):
     @property
     def graph_def(self) -> Any:
         return self.saved_model.graph_def
-
-    @property
-    def graph(self) -> Any:
-        """The graph model of the MetaGraph's graph (the whole model for TF1)."""
-        from sm_explorer.graph import graph_of
-
-        return graph_of(self.saved_model)
-
-    def prune(self, feeds: Any, fetches: Any) -> Any:
-        """Like TF's ``loaded.prune`` for TF1 models: the subgraph ``fetches`` need
-        from ``feeds``. (For TF2, prune a signature: ``signatures[k].prune``.)"""
-        if self.saved_model.kind != "tf1":
-            raise NotImplementedYetError(
-                "prune on the root is for TF1 models, as in TensorFlow; for TF2 use "
-                "loaded.signatures[key].prune(feeds, fetches)"
-            )
-        return self.graph.prune(feeds, fetches)
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        call = self._children.get("__call__")
-        if call is None:
-            raise TypeError("this SavedModel's root object is not callable (it has no __call__)")
-        return call(*args, **kwargs)
 
     def __repr__(self) -> str:
         model = self.saved_model

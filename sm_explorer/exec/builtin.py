@@ -135,10 +135,9 @@ def _tf1_loader(it: Interpreter, name: str) -> Callable[[], np.ndarray] | None:
 
 
 def _slice_infos(it: Interpreter) -> dict[str, Any]:
-    from sm_explorer.graph.library import Library
     from sm_explorer.graph.variables import slice_infos
 
-    return slice_infos(Library.of(it.model))
+    return slice_infos(it.library)
 
 
 @handles("VarHandleOp")

@@ -63,7 +63,8 @@ class Interpreter:
         self.allow_ops = frozenset(allow_ops)
         self.limits = limits or Limits()
         self.store = Store()
-        self.signatures = Library.of(model).signatures  # op output layouts, shared with the graph model
+        self.library = Library.of(model)  # held, so graphs and op layouts stay shared while we run
+        self.signatures = self.library.signatures  # op output layouts, shared with the graph model
         self._bodies: dict[str, Body] = {}
         self._plans: dict[tuple, Plan] = {}
         self._kernels: dict[str, Any] = {}

@@ -3,14 +3,15 @@
 The pruned subgraph is exported as a self-contained GraphDef whose variable
 reads are placeholders; those are fed with the checkpoint's values (mapped,
 not copied) and the graph runs in a fresh interpreter over the same model,
-so control-flow branches and loop bodies still find their functions.
+so control-flow branches and loop bodies still find their functions. The
+exported body is made by ``pruned_body``; the caller keeps it between calls.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sm_explorer.exec.body import graph_body
+from sm_explorer.exec.body import Body, graph_body
 from sm_explorer.exec.convert import Mismatch, to_tensor
 from sm_explorer.exec.errors import ExecutionError
 from sm_explorer.exec.interpreter import DEAD, Interpreter
@@ -19,7 +20,7 @@ from sm_explorer.exec.session import ArgumentError
 if TYPE_CHECKING:
     from sm_explorer.graph.prune import PrunedFunction
 
-__all__ = ["call_pruned"]
+__all__ = ["call_pruned", "pruned_body"]
 
 
 def _bind(pruned: PrunedFunction, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -49,15 +50,18 @@ def _bind(pruned: PrunedFunction, args: tuple, kwargs: dict[str, Any]) -> dict[s
     return out
 
 
-def call_pruned(pruned: PrunedFunction, args: tuple, kwargs: dict[str, Any]) -> Any:
+def pruned_body(pruned: PrunedFunction) -> Body:
+    """The pruned subgraph, exported and parsed for the interpreter (worth keeping)."""
+    return graph_body(pruned.graph_def(variables="placeholders"))
+
+
+def call_pruned(pruned: PrunedFunction, body: Body, args: tuple, kwargs: dict[str, Any]) -> Any:
+    """Run ``body`` (``pruned_body(pruned)``) on the inputs; the fetches' structure comes back."""
     from sm_explorer.graph.prune import leaves, map_structure
 
     model = pruned.graph.library.model
     if model is None:
         raise ExecutionError("this pruned function does not come from a SavedModel, so it cannot run here")
-    body = pruned.__dict__.get("_run_body")
-    if body is None:  # exported and parsed once per pruned function, not per call
-        body = pruned.__dict__["_run_body"] = graph_body(pruned.graph_def(variables="placeholders"))
     feeds = {body.parse_ref(name): value for name, value in _bind(pruned, args, kwargs).items()}
     for name, value in pruned.variable_values().items():
         feeds[body.parse_ref(name)] = value

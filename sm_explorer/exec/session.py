@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from sm_explorer.core.functions import ConcreteFunction, Signature
     from sm_explorer.core.model import SavedModel
 
-__all__ = ["Session", "session_for", "ArgumentError"]
+__all__ = ["Session", "ArgumentError"]
 
 
 class ArgumentError(ExecutionError, TypeError):
@@ -33,6 +33,9 @@ class ArgumentError(ExecutionError, TypeError):
 
 
 class Session:
+    """Runs one model's functions and signatures; whoever calls them owns it
+    (``sm_explorer.loaded`` keeps one per loaded model)."""
+
     def __init__(self, model: SavedModel, allow_ops: Iterable[str] = (), limits: Limits | None = None) -> None:
         self.model = model
         self.interpreter = Interpreter(model, allow_ops, limits)
@@ -269,10 +272,3 @@ def _arg_names(fn: ConcreteFunction, arg_specs: tuple) -> list[str]:
         names.append(leaves[0].name if len(leaves) == 1 and leaves[0].name else f"arg{i}")
     return names
 
-
-def session_for(model: SavedModel) -> Session:
-    """The model's default session (created on first use)."""
-    session = getattr(model, "_session", None)
-    if session is None:
-        session = model._session = Session(model)  # type: ignore[attr-defined]
-    return session

@@ -1,8 +1,8 @@
 """Entry points: the graphs of a model, flattening, and pruning signatures.
 
-``model`` may be a ``SavedModel`` (``open_saved_model``) or what ``load``
-returns. Graphs are cached on the model's library, so asking again is free;
-treat them as read-only.
+``model`` may be a ``SavedModel`` (``open_saved_model``), what ``load``
+returns, a ``Signature`` or a ``ConcreteFunction``. Graphs are cached on the
+model's library, so asking again is free; treat them as read-only.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from sm_explorer._proto import graph_pb2
 from sm_explorer.core import specs
 from sm_explorer.core.functions import ConcreteFunction, Signature
 from sm_explorer.core.model import SavedModel
+from sm_explorer.core.objects import BareConcreteFunction, Function
+from sm_explorer.core.root import Loaded
 from sm_explorer.core.specs import TensorSpec
 from sm_explorer.graph.build import MAX_DEPTH, MAX_NODES, build_function, build_graph_def
 from sm_explorer.graph.graph import Graph, UnknownNameError
@@ -30,9 +32,10 @@ def saved_model_of(model: Any) -> SavedModel:
     """The ``SavedModel`` behind a model, a loaded root, a signature or a function."""
     if isinstance(model, SavedModel):
         return model
-    inner = getattr(model, "saved_model", None) or getattr(model, "_model", None)
-    if isinstance(inner, SavedModel):
-        return inner
+    if isinstance(model, Loaded):
+        return model.saved_model
+    if isinstance(model, (Signature, ConcreteFunction)):
+        return model.model
     raise TypeError(f"expected a SavedModel or what sm_explorer.load returns, not {type(model).__name__}")
 
 
@@ -76,9 +79,8 @@ def _target(model: SavedModel, target: Any) -> str | None:
         return target.name
     if isinstance(target, Signature):
         return target.concrete_function.name if target.concrete_function is not None else None
-    fns = getattr(target, "concrete_functions", None)
-    if isinstance(fns, list) and len(fns) == 1:
-        return fns[0].name
+    if isinstance(target, (Function, BareConcreteFunction)) and len(target.concrete_functions) == 1:
+        return target.concrete_functions[0].name
     if isinstance(target, str):
         if target in model.signature_defs:
             return _target(model, model.signature_defs[target])

@@ -1,13 +1,14 @@
 """What every graph of one model shares: its function library and op signatures.
 
-A ``Library`` is made once per SavedModel (cached weakly, so it goes away
-with the model) and caches the graphs built from it, so asking for the same
-function twice costs nothing. It also works without a model, from a bare
-GraphDef, which tests and tools use.
+A ``Library`` caches the graphs built from it, so asking for the same function
+twice costs nothing. ``Library.of(model)`` shares one per SavedModel for as
+long as something uses it (a graph, a session, the loaded model's context).
+It also works without a model, from a bare GraphDef, which tests and tools use.
 """
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from sm_explorer._proto import graph_pb2
@@ -15,9 +16,13 @@ from sm_explorer.graph.opdefs import OpSignatures
 
 if TYPE_CHECKING:
     from sm_explorer.core.model import SavedModel
+    from sm_explorer.graph.prune import PrunedFunction
 
 __all__ = ["Library"]
 
+# SavedModel -> its library, both held weakly: the library holds its model, so
+# holding it strongly here would keep every model ever opened alive.
+_SHARED: weakref.WeakKeyDictionary[SavedModel, weakref.ref[Library]] = weakref.WeakKeyDictionary()
 
 
 class Library:
@@ -28,9 +33,13 @@ class Library:
         graph_def: graph_pb2.GraphDef,
         op_list: graph_pb2.OpList | None = None,
         model: SavedModel | None = None,
+        pruned_type: type[PrunedFunction] | None = None,
     ) -> None:
         self.graph_def = graph_def
         self.model = model
+        # What prune() makes: graph's own PrunedFunction is data; sm_explorer.loaded
+        # passes a subclass that also runs and saves.
+        self.pruned_type = pruned_type
         self.functions: dict[str, graph_pb2.FunctionDef] = (
             model.functions if model is not None else {f.signature.name: f for f in graph_def.library.function}
         )
@@ -38,14 +47,15 @@ class Library:
         self.graphs: dict[Any, Any] = {}  # cache: key -> Graph
 
     @classmethod
-    def of(cls, model: SavedModel) -> Library:
-        """The library of a SavedModel, made once."""
-        # Kept on the model itself: a cache keyed by the model would hold it alive forever.
-        found = model.__dict__.get("_graph_library")
-        if found is None:
-            found = cls(model.graph_def, model.meta_graph.meta_info_def.stripped_op_list, model)
-            model.__dict__["_graph_library"] = found
-        return found
+    def of(cls, model: SavedModel, pruned_type: type[PrunedFunction] | None = None) -> Library:
+        """The library shared by everything that uses ``model``, made if none is alive
+        (``pruned_type`` counts only then: the assembly layer makes it first)."""
+        found = _SHARED.get(model)
+        library = found() if found is not None else None
+        if library is None:
+            library = cls(model.graph_def, model.meta_graph.meta_info_def.stripped_op_list, model, pruned_type)
+            _SHARED[model] = weakref.ref(library)
+        return library
 
     def function_graph(self, name: str) -> Any:
         """One library function as a graph (calls not inlined), built once."""
@@ -61,8 +71,9 @@ class Library:
 
     @classmethod
     def forget(cls, model: SavedModel) -> None:
-        """Drop a model's cached library and graphs (benchmarks measure cold builds)."""
-        model.__dict__.pop("_graph_library", None)
+        """Stop sharing a model's library, so the next ``of`` builds its graphs afresh
+        (benchmarks measure cold builds)."""
+        _SHARED.pop(model, None)
 
     def concrete_function_bindings(self, name: str) -> list[int] | None:
         """The object ids a TF2 concrete function captures (``bound_inputs``), if saved."""

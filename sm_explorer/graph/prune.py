@@ -172,12 +172,16 @@ def prune(graph: Graph, feeds: Any, fetches: Any) -> PrunedFunction:
             error.path = list(reversed(path))  # node names, fetch first: what a viewer highlights
             raise error
     needed = set(order)
-    return PrunedFunction(graph, feed_refs, structure, [n for n in nodes if n in needed])
+    make = graph.library.pruned_type or PrunedFunction
+    return make(graph, feed_refs, structure, [n for n in nodes if n in needed])
 
 
 class PrunedFunction:
     """A pruned subgraph: its inputs (the feeds), outputs (the fetches), nodes,
-    the variables it reads, and a self-contained GraphDef of it."""
+    the variables it reads, and a self-contained GraphDef of it.
+
+    Data only; pruning what ``sm_explorer.load`` returns makes the subclass in
+    ``sm_explorer.loaded`` that can also be called and saved."""
 
     def __init__(self, graph: Graph, feeds: list[TensorRef], fetches: Any, nodes: list[str]) -> None:
         self.graph = graph
@@ -289,20 +293,6 @@ class PrunedFunction:
         from sm_explorer.graph.export import variable_values
 
         return variable_values(self)
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Run on NumPy: inputs by position (feed order) or by feed name; the
-        result has the fetches' structure (None for operation fetches)."""
-        from sm_explorer.exec.pruned import call_pruned
-
-        return call_pruned(self, args, kwargs)
-
-    def save(self, path: Any, *, overwrite: bool = False) -> Any:
-        """Write a standalone SavedModel (``serve``, ``serving_default``) atomically;
-        refuses an existing path unless ``overwrite``; never touches the source."""
-        from sm_explorer.export.pruned import save_pruned
-
-        return save_pruned(self, path, overwrite=overwrite)
 
     def __repr__(self) -> str:
         ins = ", ".join(s.name or "?" for s in self.inputs)

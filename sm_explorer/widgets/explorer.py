@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
-from sm_explorer.core.loader import open_saved_model
 from sm_explorer.core.root import Loaded
+from sm_explorer.loaded import open_saved_model
 from sm_explorer.widgets.html import STYLE, message
 
 if TYPE_CHECKING:

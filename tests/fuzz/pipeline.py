@@ -90,12 +90,14 @@ def _first_signature(state: dict) -> Any:
 
 
 def _prune(path: Path, state: dict) -> None:
-    signature = _first_signature(state)
+    from sm_explorer.graph import prune_signature
+
+    signature = _first_signature(state)  # of a core model (open_all): plain data, pruned by the graph layer
     if signature is not None:
         feeds = [s.name for s in signature.inputs.values() if s.name]
         fetches = [s.name for s in signature.outputs.values() if s.name]
         if fetches:
-            signature.prune(feeds, fetches).graph_def(variables="placeholders")
+            prune_signature(signature, feeds, fetches).graph_def(variables="placeholders")
 
 
 def _execute(path: Path, state: dict) -> None:

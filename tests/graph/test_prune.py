@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sm_explorer.core.loader import open_saved_model
 from sm_explorer.core.specs import TensorSpec
 from sm_explorer.errors import SavedModelError
 from sm_explorer.graph import (
@@ -21,6 +20,7 @@ from sm_explorer.graph import (
     signature_function,
 )
 from sm_explorer.graph.prune import leaves
+from sm_explorer.loaded import open_saved_model
 from tests.graph.synth import FLOAT, graph_def, node
 from tests.helpers import fixture_model
 

@@ -1,0 +1,32 @@
+"""Pruned functions that run on NumPy (``exec``) and save as SavedModels (``export``)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from sm_explorer.exec.body import Body
+from sm_explorer.exec.pruned import call_pruned, pruned_body
+from sm_explorer.export.pruned import save_pruned
+from sm_explorer.graph.prune import PrunedFunction as GraphPrunedFunction
+
+__all__ = ["PrunedFunction"]
+
+
+class PrunedFunction(GraphPrunedFunction):
+    """What pruning a loaded model makes: the graph layer's pruned subgraph, callable and saveable."""
+
+    @cached_property
+    def _body(self) -> Body:
+        return pruned_body(self)  # exported and parsed once per pruned function, not per call
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Run on NumPy: inputs by position (feed order) or by feed name; the
+        result has the fetches' structure (None for operation fetches)."""
+        return call_pruned(self, self._body, args, kwargs)
+
+    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Write a standalone SavedModel (``serve``, ``serving_default``) atomically;
+        refuses an existing path unless ``overwrite``; never touches the source."""
+        return save_pruned(self, path, overwrite=overwrite)
