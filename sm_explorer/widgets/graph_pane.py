@@ -198,7 +198,11 @@ class GraphPane(w.VBox):
                 self.svg.busy = ""
                 self._push_marks()
                 if self.selection is not None:  # selected before this layout was ready
-                    self._show_selected(self.selection)
+                    unit = view.ids.get(self._box(self.selection))
+                    if unit is not None and unit != self.selection and unit not in view.graph.nodes:
+                        self.select(unit)  # now inside a collapsed box: the box is what is selected
+                    else:
+                        self._show_selected(self.selection)
 
     def wait(self, timeout: float | None = 120.0) -> None:
         """Block until the pending layout is shown (for scripts and tests)."""

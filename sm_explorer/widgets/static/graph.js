@@ -65,7 +65,7 @@ function render({ model, el }) {
     if (scale < 0.6) {
       const w = frame.clientWidth || 800;
       scale = Math.min(1, Math.max(0.6, (w - 16) / size.width));
-      x = Math.min(8, (w - size.width * scale) / 2); y = 8;
+      x = Math.max(8, (w - size.width * scale) / 2); y = 8;  // wider than the frame: its left end
       apply();
     }
   }
