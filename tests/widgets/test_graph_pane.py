@@ -204,3 +204,17 @@ def test_group_boxes_and_folded_nodes_can_be_selected(dot_binary):
     pane.select(read)  # folded into its reader's box: the selection stays on the read
     assert pane.selection == read and pane.tensor.value == f"{read}:0"
     assert pane.svg.selected == pane.view.box_of[read]
+
+
+def test_collapsing_around_the_selection_selects_the_new_box(dot_binary):
+    explorer, pane = _pane(fixture_model("keras3_export"))
+    softmax = next(n.name for n in pane.graph if n.op == "Softmax")
+    pane.select(softmax)
+    pane.buttons["collapse"].click()
+    pane.wait()
+    scope = softmax.rpartition("/")[0]
+    assert pane.selection == f"scope:{scope}" and pane.view.ids[pane.svg.selected] == pane.selection
+    pane.buttons["expand"].click()
+    pane.wait()
+    assert scope not in pane.view.collapsed and pane.view.box_of[softmax] in pane.view.ids
+    assert pane.view.ids[pane.view.box_of[softmax]] == softmax
