@@ -22,7 +22,7 @@ from sm_explorer.exec.body import ARG, Body, Ref, function_body, graph_body
 from sm_explorer.exec.errors import ExecutionError, MissingInputError, RefusedOpError, UnsupportedOpError
 from sm_explorer.exec.fusion import Epilogue, Tail, fold_scale, lazy_pad, plan_pads, plan_tails, unpad
 from sm_explorer.exec.handlers import HANDLERS
-from sm_explorer.exec.memory import tune_malloc
+from sm_explorer.exec.memory import tune_malloc_if_asked
 from sm_explorer.exec.parallel import threaded
 from sm_explorer.exec.plan import Plan, handle_of, static_nodes
 from sm_explorer.exec.registry import BudgetError, KernelError, OpContext, lookup
@@ -71,7 +71,7 @@ class Interpreter:
         # scale folded into a filter, which rounds differently) and leave Pads to the next
         # convolution; off to compare with plain node-by-node execution.
         self.fuse = True
-        tune_malloc()
+        tune_malloc_if_asked()  # process-wide, so only when the user opted in
         self._deadline: float | None = None
 
     # ---- bodies ----
