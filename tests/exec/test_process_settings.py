@@ -87,3 +87,133 @@ def test_a_run_never_calls_mallopt_unless_asked(monkeypatch: pytest.MonkeyPatch)
     signature = sm_explorer.load(examples.path("keras3_export")).signatures["serving_default"]
     signature(image=np.ones([2, 8, 8, 3], np.float32))
     assert memory._state is None
+
+
+def _blas_threads() -> list[tuple[str, int]]:
+    from threadpoolctl import threadpool_info
+
+    return [(lib["filepath"], lib["num_threads"]) for lib in threadpool_info()]
+
+
+@pytest.fixture
+def forced_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Split even the small example runs over three threads."""
+    from sm_explorer.exec import parallel
+
+    monkeypatch.setenv("SM_EXPLORER_THREADS", "3")
+    monkeypatch.setattr(parallel, "_THREADED_WORK", 0)
+    monkeypatch.setattr(parallel, "_SMALL", 0)
+
+
+def test_blas_threads_are_restored_after_a_run(forced_threads: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sm_explorer
+    from sm_explorer.exec import parallel
+
+    seen: list[list[tuple[str, int]]] = []
+    original = parallel.split
+
+    def watching(fn, items):  # type: ignore[no-untyped-def]
+        def inside(run):  # type: ignore[no-untyped-def]
+            seen.append(_blas_threads())
+            fn(run)
+
+        original(inside, items)
+
+    monkeypatch.setattr("sm_explorer.exec.kernels.conv.split", watching)
+    before = _blas_threads()
+    signature = sm_explorer.load(examples.path("keras3_export")).signatures["serving_default"]
+    signature(image=np.ones([4, 8, 8, 3], np.float32))
+    assert seen, "no convolution was split"
+    assert all(n == 1 for threads in seen for _, n in threads if n)  # limited while our threads work
+    assert _blas_threads() == before
+
+
+def test_blas_threads_are_restored_when_a_run_fails(forced_threads: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sm_explorer
+    from sm_explorer.exec.errors import ExecutionError
+    from sm_explorer.exec.registry import KernelError
+
+    def failing(fn, items):  # type: ignore[no-untyped-def]
+        assert all(n == 1 for _, n in _blas_threads() if n)
+        raise KernelError("inputs the kernel refuses")
+
+    monkeypatch.setattr("sm_explorer.exec.kernels.conv.split", failing)
+    before = _blas_threads()
+    signature = sm_explorer.load(examples.path("keras3_export")).signatures["serving_default"]
+    with pytest.raises(ExecutionError, match="inputs the kernel refuses"):
+        signature(image=np.ones([4, 8, 8, 3], np.float32))
+    assert _blas_threads() == before
+
+
+def test_blas_threads_are_restored_when_a_kernel_raises(forced_threads: None) -> None:
+    from sm_explorer.exec import parallel
+
+    before = _blas_threads()
+
+    def failing(run):  # type: ignore[no-untyped-def]
+        raise ZeroDivisionError("a kernel bug")
+
+    with parallel.threaded(1):
+        with pytest.raises(ZeroDivisionError):
+            parallel.split(failing, list(range(10)))
+    assert _blas_threads() == before
+
+
+def test_blas_limit_is_shared_by_nested_and_concurrent_splits(forced_threads: None) -> None:
+    """Two runs at once: the first one done must not restore BLAS under the second."""
+    import threading
+
+    from sm_explorer.exec import parallel
+
+    before = _blas_threads()
+    first_in, first_out = threading.Event(), threading.Event()
+    during: list[list[tuple[str, int]]] = []
+
+    def first() -> None:
+        with parallel.one_blas_thread():
+            first_in.set()
+            first_out.wait(10)
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert first_in.wait(10)
+    with parallel.one_blas_thread():
+        first_out.set()
+        thread.join(10)
+        during.append(_blas_threads())  # the first one has left; we are still inside
+        with parallel.one_blas_thread():
+            during.append(_blas_threads())
+        during.append(_blas_threads())
+    assert all(n == 1 for threads in during for _, n in threads if n), (before, during)
+    assert _blas_threads() == before
+
+
+def test_the_pool_is_made_once(forced_threads: None) -> None:
+    from sm_explorer.exec import parallel
+
+    pools = []
+    for count in (2, 3, 7, 2, 50):
+        parallel.split(lambda run: None, list(range(count)))
+        pools.append(parallel._pool)
+    assert pools[0] is not None and all(pool is pools[0] for pool in pools)
+
+
+def test_a_failing_split_waits_for_every_thread(forced_threads: None) -> None:
+    """When one run raises, the others still finish before split returns (and BLAS is restored)."""
+    import threading
+    import time
+
+    from sm_explorer.exec import parallel
+
+    finished: list[int] = []
+    main = threading.get_ident()
+
+    def work(run):  # type: ignore[no-untyped-def]
+        if threading.get_ident() == main:
+            raise ZeroDivisionError("a kernel bug")
+        time.sleep(0.05)
+        finished.append(len(run))
+
+    with pytest.raises(ZeroDivisionError):
+        parallel.split(work, list(range(9)))
+    assert finished == [3, 3]
