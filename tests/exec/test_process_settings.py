@@ -217,3 +217,32 @@ def test_a_failing_split_waits_for_every_thread(forced_threads: None) -> None:
     with pytest.raises(ZeroDivisionError):
         parallel.split(work, list(range(9)))
     assert finished == [3, 3]
+
+
+# Imports every subpackage and runs a model, then reports the process-wide state a library
+# could change by accident.
+GLOBALS = """
+import json, logging, os, signal, sys, warnings
+import numpy as np
+def state():
+    return {"recursion": sys.getrecursionlimit(), "errstate": np.geterr(), "warnings": len(warnings.filters),
+            "logging": [len(logging.getLogger().handlers), logging.getLogger().level],
+            "signals": [str(signal.getsignal(s)) for s in (signal.SIGINT, signal.SIGTERM)],
+            "environ": sorted(os.environ.items()), "printoptions": str(np.get_printoptions())}
+before = state()
+import sm_explorer, sm_explorer.exec, sm_explorer.graph, sm_explorer.export, sm_explorer.render, sm_explorer.cli
+import sm_explorer.widgets, sm_explorer.app
+from sm_explorer import examples
+signature = sm_explorer.load(examples.path("keras3_export")).signatures["serving_default"]
+signature(image=np.ones([2, 8, 8, 3], np.float32))
+print(json.dumps([before, state()]))
+"""
+
+
+def test_importing_and_running_change_nothing_global() -> None:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("SM_EXPLORER")}
+    environ["PYTHONPATH"] = str(ROOT)
+    out = subprocess.run([sys.executable, "-c", GLOBALS], capture_output=True, text=True, env=environ, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-3000:]
+    before, after = json.loads(out.stdout.strip().splitlines()[-1])
+    assert after == before
