@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from sm_explorer.errors import SavedModelError
 from sm_explorer.graph import Graph, Node
 from sm_explorer.render.collapse import Layout, plan
 from sm_explorer.render.dot import label_text, quote
@@ -227,7 +228,7 @@ class GraphView(View):
             return f"×{len(unique)}"
         try:
             tensor = self.graph.tensor(unique[0])
-        except Exception:  # unknown dtypes just go unlabelled
+        except SavedModelError:  # a name the graph does not know just goes unlabelled
             return ""
         if tensor.shape is None and tensor.dtype.startswith("?"):
             return ""
