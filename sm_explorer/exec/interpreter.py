@@ -19,7 +19,7 @@ import numpy as np
 from sm_explorer.errors import LimitError, SavedModelError
 from sm_explorer.exec import builtin, tables  # noqa: F401  (register their handlers)
 from sm_explorer.exec.body import ARG, Body, Ref, function_body, graph_body
-from sm_explorer.exec.errors import ExecutionError, MissingInputError, RefusedOpError, UnsupportedOpError
+from sm_explorer.exec.errors import ExecutionError, MissingInputError, RefusedOpError, UnsupportedOpError, note
 from sm_explorer.exec.fusion import Epilogue, Tail, fold_scale, lazy_pad, plan_pads, plan_tails, unpad
 from sm_explorer.exec.handlers import HANDLERS, MIN_INPUTS
 from sm_explorer.exec.memory import tune_malloc_if_asked
@@ -33,17 +33,10 @@ from sm_explorer.graph.library import Library
 if TYPE_CHECKING:
     from sm_explorer.core.model import SavedModel
 
-__all__ = ["Interpreter", "DEAD", "Limits", "note"]
+__all__ = ["Interpreter", "DEAD", "Limits"]
 
 DEAD: Any = type("Dead", (), {"__repr__": lambda self: "<dead>"})()
 LOOP_OPS = {"Enter", "RefEnter", "Exit", "RefExit", "NextIteration", "RefNextIteration"}
-
-
-def note(exc: BaseException, text: str) -> None:
-    """Add ``text`` to the traceback ``exc`` will print (Python >= 3.11; on 3.10 it is left as is)."""
-    add_note = getattr(exc, "add_note", None)
-    if add_note is not None:
-        add_note(text)
 
 
 class Limits:
