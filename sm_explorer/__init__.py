@@ -21,7 +21,7 @@ from sm_explorer.errors import (
 )
 from sm_explorer.loaded import Loaded, load, open_saved_model
 
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the only place the version is written (pyproject.toml reads it)
 
 
 def explore(source, tags=None):  # type: ignore[no-untyped-def]

@@ -22,6 +22,7 @@ calls ``sm_explorer.explore(DIR)``. Choices, and why:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -31,7 +32,7 @@ import sys
 import tempfile
 import threading
 import webbrowser
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -172,6 +173,20 @@ def _voila_class() -> type:
     return ExplorerVoila
 
 
+@contextlib.contextmanager
+def _environ(name: str, value: str) -> Iterator[None]:
+    """Set an environment variable while the server runs (its kernels inherit it), then put it back."""
+    old = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = old
+
+
 def serve(model_dir: str | os.PathLike[str], port: int | None = None, open_browser: bool = True,
           tags: Sequence[str] | None = None, debug: bool = False) -> int:
     """Serve the explorer for ``model_dir`` on 127.0.0.1 until Ctrl-C; returns 0.
@@ -187,9 +202,8 @@ def serve(model_dir: str | os.PathLike[str], port: int | None = None, open_brows
     chosen = pick_port(port)
     token = secrets.token_urlsafe(24)
     # Jupyter finds our template and kernelspec through JUPYTER_PATH (searched first).
-    os.environ["JUPYTER_PATH"] = os.pathsep.join(
-        p for p in (str(APP_DATA), os.environ.get("JUPYTER_PATH", "")) if p)
-    with tempfile.TemporaryDirectory(prefix="sm-explorer-app-") as tmp:
+    jupyter_path = os.pathsep.join(p for p in (str(APP_DATA), os.environ.get("JUPYTER_PATH", "")) if p)
+    with _environ("JUPYTER_PATH", jupyter_path), tempfile.TemporaryDirectory(prefix="sm-explorer-app-") as tmp:
         notebook = write_notebook(Path(tmp), folder, tags)
         app = voila_cls.instance()
         app.url = f"http://127.0.0.1:{chosen}/?token={token}"

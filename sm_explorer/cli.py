@@ -62,7 +62,7 @@ def cmd_vars(args: argparse.Namespace) -> int:
     rows = variable_rows(model)
     sys.stdout.write(variables_text(rows, args.format))
     if args.npz:
-        from sm_explorer.core.npz import write_variables_npz
+        from sm_explorer.export.npz import write_variables_npz
 
         written, skipped = write_variables_npz(model, Path(args.npz), overwrite=args.overwrite)
         note = f"; skipped {len(skipped)}: " + ", ".join(skipped) if skipped else ""

@@ -4,9 +4,10 @@ and never into the model folder being read."""
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -31,14 +32,30 @@ def check_target(target: Path, overwrite: bool, model_root: Path | None = None) 
         raise OutputError("already exists (pass overwrite to replace it)", target)
 
 
+def _fresh(target: Path, create: Callable[[str], None]) -> str:
+    """Create a new, unused ``.<name>.<random>.partial`` beside ``target`` with ``create``.
+
+    Not ``tempfile.mkstemp``/``mkdtemp``: they make 0600/0700 entries, which the rename
+    would hand on to the user's file. Created with 0666/0777 here, the user's umask
+    applies, as for any file a program writes.
+    """
+    for _ in range(100):
+        path = str(target.parent / f".{target.name}.{secrets.token_hex(4)}.partial")
+        try:
+            create(path)
+        except FileExistsError:
+            continue
+        return path
+    raise FileExistsError(f"no free temporary name beside {target}")
+
+
 @contextmanager
 def atomic_file(target: Path, overwrite: bool = False, model_root: Path | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on success it replaces ``target``."""
     target = Path(target)
     check_target(target, overwrite, model_root)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
-    os.close(fd)
+    tmp = _fresh(target, lambda path: os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)))
     try:
         yield Path(tmp)
         os.replace(tmp, target)
@@ -53,7 +70,7 @@ def atomic_dir(target: Path, overwrite: bool = False, model_root: Path | None = 
     target = Path(target)
     check_target(target, overwrite, model_root)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+    tmp = Path(_fresh(target, lambda path: os.mkdir(path, 0o777)))
     try:
         yield tmp
         if target.exists():

@@ -55,7 +55,7 @@ def _snappy(data: bytes, path: Path | str) -> bytes:
         )
     try:
         out = bytes(cramjam.snappy.decompress_raw(data))
-    except Exception as exc:  # cramjam raises its own DecompressionError
+    except cramjam.DecompressionError as exc:
         raise FormatError(f"a Snappy block does not decompress ({exc})", path) from None
     if len(out) != claimed:
         raise FormatError("a Snappy block decompresses to the wrong size", path)

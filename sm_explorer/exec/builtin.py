@@ -12,7 +12,7 @@ import numpy as np
 
 from sm_explorer.errors import LimitError
 from sm_explorer.exec.errors import ExecutionError, MissingInputError
-from sm_explorer.exec.handlers import HANDLERS, Handler, handles
+from sm_explorer.exec.handlers import Handler, handles
 from sm_explorer.exec.resources import VariableHandle, as_handle, wrap
 
 if TYPE_CHECKING:
@@ -62,13 +62,13 @@ def _call(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int)
     return it.call(_attr_name(node, "f"), inputs, depth + 1)
 
 
-@handles("If", "StatelessIf")
+@handles("If", "StatelessIf", inputs=1)
 def _if(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int) -> list[Any]:
     branch = "then_branch" if truthy(inputs[0]) else "else_branch"
     return it.call(_attr_name(node, branch), inputs[1:], depth + 1)
 
 
-@handles("Case", "StatelessCase")
+@handles("Case", "StatelessCase", inputs=1)
 def _case(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int) -> list[Any]:
     branches = [f.name for f in node.attr["branches"].list.func] if "branches" in node.attr else []
     if not branches:
@@ -97,7 +97,7 @@ def _noop(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int)
     return []
 
 
-@handles("Switch", "RefSwitch")
+@handles("Switch", "RefSwitch", inputs=2)
 def _switch(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int) -> list[Any]:
     from sm_explorer.exec.interpreter import DEAD
 
@@ -150,7 +150,7 @@ def _ref_variable(it: Interpreter, body: Body, node: Any, inputs: list[Any], dep
     return [wrap(_variable(it, node, ref=True))]
 
 
-@handles("ReadVariableOp")
+@handles("ReadVariableOp", inputs=1)
 def _read(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int) -> list[Any]:
     return [as_handle(inputs[0], VariableHandle, node.name).read()]
 
@@ -169,12 +169,12 @@ def _update(kind: str) -> Handler:
     return run
 
 
-HANDLERS["AssignVariableOp"] = HANDLERS["Assign"] = _update("set")
-HANDLERS["AssignAddVariableOp"] = HANDLERS["AssignAdd"] = _update("add")
-HANDLERS["AssignSubVariableOp"] = HANDLERS["AssignSub"] = _update("sub")
+handles("AssignVariableOp", "Assign", inputs=2)(_update("set"))
+handles("AssignAddVariableOp", "AssignAdd", inputs=2)(_update("add"))
+handles("AssignSubVariableOp", "AssignSub", inputs=2)(_update("sub"))
 
 
-@handles("ApplyGradientDescent", "ResourceApplyGradientDescent")
+@handles("ApplyGradientDescent", "ResourceApplyGradientDescent", inputs=3)
 def _gradient_step(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int) -> list[Any]:
     """var -= alpha * delta (what an SGD train op does)."""
     handle = as_handle(inputs[0], VariableHandle, node.name)
@@ -184,13 +184,13 @@ def _gradient_step(it: Interpreter, body: Body, node: Any, inputs: list[Any], de
     return [] if node.op.startswith("Resource") else [handle.read()]
 
 
-@handles("VarIsInitializedOp", "IsVariableInitialized")
+@handles("VarIsInitializedOp", "IsVariableInitialized", inputs=1)
 def _is_initialized(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int) -> list[Any]:
     handle = as_handle(inputs[0], VariableHandle, node.name)
     return [np.asarray(handle.value is not None or handle.load is not None)]
 
 
-@handles("VariableShape")
+@handles("VariableShape", inputs=1)
 def _variable_shape(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int) -> list[Any]:
     out = node.attr["out_type"].type if "out_type" in node.attr else 3
     shape = as_handle(inputs[0], VariableHandle, node.name).read().shape
@@ -234,7 +234,7 @@ def _inside(value: Any, folder: Path) -> bool:
     return path is not None and path.resolve().is_relative_to(folder.resolve())
 
 
-@handles("RestoreV2")
+@handles("RestoreV2", inputs=2)
 def _restore(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int) -> list[Any]:
     ckpt = it.model.checkpoint
     if ckpt is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sm_explorer.errors import SavedModelError
 
-__all__ = ["ExecutionError", "UnsupportedOpError", "RefusedOpError", "MissingInputError"]
+__all__ = ["ExecutionError", "UnsupportedOpError", "RefusedOpError", "MissingInputError", "note"]
 
 
 class ExecutionError(SavedModelError):
@@ -21,3 +21,14 @@ class RefusedOpError(ExecutionError):
 
 class MissingInputError(ExecutionError):
     """A placeholder or function input needed by the fetches was not given."""
+
+
+def note(exc: BaseException, text: str) -> None:
+    """Add ``text`` to the traceback ``exc`` prints (Python >= 3.11; on 3.10 it is left as is).
+
+    For bugs of ours passing through the interpreter: they keep their type and
+    traceback, and the note says which node was running.
+    """
+    add_note = getattr(exc, "add_note", None)
+    if add_note is not None:
+        add_note(text)

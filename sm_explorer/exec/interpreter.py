@@ -19,13 +19,13 @@ import numpy as np
 from sm_explorer.errors import LimitError, SavedModelError
 from sm_explorer.exec import builtin, tables  # noqa: F401  (register their handlers)
 from sm_explorer.exec.body import ARG, Body, Ref, function_body, graph_body
-from sm_explorer.exec.errors import ExecutionError, MissingInputError, RefusedOpError, UnsupportedOpError
+from sm_explorer.exec.errors import ExecutionError, MissingInputError, RefusedOpError, UnsupportedOpError, note
 from sm_explorer.exec.fusion import Epilogue, Tail, fold_scale, lazy_pad, plan_pads, plan_tails, unpad
-from sm_explorer.exec.handlers import HANDLERS
-from sm_explorer.exec.memory import tune_malloc
+from sm_explorer.exec.handlers import HANDLERS, MIN_INPUTS
+from sm_explorer.exec.memory import tune_malloc_if_asked
 from sm_explorer.exec.parallel import threaded
 from sm_explorer.exec.plan import Plan, handle_of, static_nodes
-from sm_explorer.exec.registry import BudgetError, KernelError, OpContext, lookup
+from sm_explorer.exec.registry import BudgetError, KernelError, OpContext, arity, is_data_error, lookup
 from sm_explorer.exec.resources import Store, writes
 from sm_explorer.exec.safety import why_refused
 from sm_explorer.graph.library import Library
@@ -67,12 +67,12 @@ class Interpreter:
         self.signatures = self.library.signatures  # op output layouts, shared with the graph model
         self._bodies: dict[str, Body] = {}
         self._plans: dict[tuple, Plan] = {}
-        self._kernels: dict[str, Any] = {}
+        self._kernels: dict[str, tuple[Any, int, int | None]] = {}  # op -> kernel, fewest and most inputs
         # Run elementwise tails inside their producer (the same numbers, but for a batch-norm
         # scale folded into a filter, which rounds differently) and leave Pads to the next
         # convolution; off to compare with plain node-by-node execution.
         self.fuse = True
-        tune_malloc()
+        tune_malloc_if_asked()  # process-wide, so only when the user opted in
         self._deadline: float | None = None
 
     # ---- bodies ----
@@ -318,8 +318,9 @@ class Interpreter:
                 return {**freed, last: outputs}  # the rest of the tail runs node by node
             try:
                 epilogue.apply_all(out)
-            except Exception as exc:  # the tail was checked to fit; this is a bug, reported as such
-                raise ExecutionError(f"fused tail {tail.nodes} of {node.name!r} in {body.name} failed: {exc}") from None
+            except Exception as exc:  # the tail was checked to fit: a failure here is a bug of ours
+                note(exc, f"while running the fused tail {tail.nodes} of {node.name!r} in {body.name}")
+                raise
         fused = {name: () for name in tail.nodes}
         fused[node.name] = ()
         fused[tail.nodes[-1]] = outputs
@@ -345,15 +346,24 @@ class Interpreter:
         handler = HANDLERS.get(node.op)
         try:
             if handler is not None:
+                if len(inputs) < MIN_INPUTS[node.op]:
+                    raise ExecutionError(f"{where()} has {len(inputs)} inputs; {node.op} takes {MIN_INPUTS[node.op]}")
                 return tuple(handler(self, body, node, inputs, depth))
             if node.op in self.model.functions:
                 return tuple(self.call(node.op, inputs, depth + 1))
-            kernel = self._kernels.get(node.op) or self._kernels.setdefault(node.op, lookup(node.op))
-            if kernel is None:
-                raise UnsupportedOpError(
-                    f"{where()}: no NumPy kernel for op {node.op!r} "
-                    "(see `sm-explorer ops --supported` for the ops that run)"
-                )
+            found = self._kernels.get(node.op)
+            if found is None:
+                kernel = lookup(node.op)
+                if kernel is None:
+                    raise UnsupportedOpError(
+                        f"{where()}: no NumPy kernel for op {node.op!r} "
+                        "(see `sm-explorer ops --supported` for the ops that run)"
+                    )
+                found = self._kernels[node.op] = (kernel, *arity(kernel))
+            kernel, least, most = found
+            if len(inputs) < least or (most is not None and len(inputs) > most):
+                wanted = f"{least}" if least == most else f"{least} to {most}" if most is not None else f"{least}+"
+                raise ExecutionError(f"{where()} has {len(inputs)} inputs; {node.op} takes {wanted}")
             inputs, attrs = unpad(inputs, attrs if attrs is not None else body.attrs(node))
             inputs = [builtin.deref(v) for v in inputs]
             ctx = OpContext(
@@ -366,18 +376,21 @@ class Interpreter:
                 epilogue,
             )
             result = kernel(ctx, *inputs)
-        except SavedModelError:
-            raise
-        except BudgetError as exc:
+        except BudgetError as exc:  # before SavedModelError: these two gain the node's name
             raise LimitError(f"{where()}: {exc}") from None
         except KernelError as exc:
             raise ExecutionError(f"{where()}: {exc}") from None
+        except SavedModelError:
+            raise
         except MemoryError:
             raise LimitError(f"{where()} ran out of memory") from None
         except RecursionError:
             raise LimitError(f"{where()}: nesting too deep") from None
-        except Exception as exc:  # a kernel failing on odd input must not escape as a bare error
-            raise ExecutionError(f"{where()} failed: {type(exc).__name__}: {exc}") from None
+        except Exception as exc:
+            if is_data_error(exc):  # NumPy refusing the model's data (in a handler: kernels convert their own)
+                raise ExecutionError(f"{where()} failed: {type(exc).__name__}: {exc}") from exc
+            note(exc, f"while running {where()}")  # anything else is a bug of ours: type and traceback kept
+            raise
         if isinstance(result, (tuple, list)):
             return tuple(np.asarray(v) if not isinstance(v, np.ndarray) else v for v in result)
         return (result if isinstance(result, np.ndarray) else np.asarray(result),)

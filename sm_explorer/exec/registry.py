@@ -10,23 +10,54 @@ interpreter before their kernel runs.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Kernel", "OpContext", "kernel", "lookup", "supported_ops", "KernelError", "BudgetError"]
+from sm_explorer.errors import LimitError
+from sm_explorer.exec.errors import ExecutionError
+
+__all__ = [
+    "Kernel",
+    "OpContext",
+    "kernel",
+    "lookup",
+    "supported_ops",
+    "arity",
+    "KernelError",
+    "BudgetError",
+    "DATA_ERRORS",
+    "is_data_error",
+]
 
 Kernel = Callable[..., Any]
 
 _KERNELS: dict[str, Kernel] = {}
 
 
-class KernelError(Exception):
-    """A kernel found its inputs or attrs invalid (the interpreter adds the node name)."""
+class KernelError(ExecutionError):
+    """A kernel found its inputs or attrs invalid: a problem with the model, so part of the
+    SavedModelError family. The interpreter re-raises it as an ExecutionError naming the node."""
 
 
-class BudgetError(KernelError):
-    """An output would be larger than the execution budget (becomes a LimitError)."""
+class BudgetError(KernelError, LimitError):
+    """An output would be larger than the execution budget (re-raised as a LimitError naming the node)."""
+
+
+# What NumPy raises when the model's data does not fit an operation, deliberately few:
+# ValueError (shapes that do not broadcast or reshape, axes out of range, values that do not
+# convert) and OverflowError (numbers too large for the C integer they must fit). TypeErrors
+# count only when NumPy defines them (its ufuncs have no loop for the model's dtypes):
+# a plain TypeError, like an IndexError or AttributeError, is a bug in the kernel.
+DATA_ERRORS: tuple[type[Exception], ...] = (ValueError, OverflowError)
+
+
+def is_data_error(err: Exception) -> bool:
+    """Whether ``err`` is NumPy refusing the model's data, rather than a bug of ours."""
+    if isinstance(err, DATA_ERRORS):
+        return True
+    return isinstance(err, TypeError) and type(err).__module__.split(".")[0] == "numpy"
 
 
 @dataclass
@@ -75,6 +106,19 @@ def kernel(*ops: str) -> Callable[[Kernel], Kernel]:
         return fn
 
     return register
+
+
+def arity(fn: Kernel) -> tuple[int, int | None]:
+    """How many inputs a kernel takes after ``ctx``: (at least, at most or None for any).
+
+    A node from a file may have any number of inputs; checking them here keeps a
+    wrong count a problem with the model instead of a TypeError deep in a kernel.
+    """
+    params = list(inspect.signature(fn).parameters.values())[1:]  # follows functools.wraps to the kernel
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    least = sum(1 for p in positional if p.default is p.empty)
+    most = None if any(p.kind is p.VAR_POSITIONAL for p in params) else len(positional)
+    return least, most
 
 
 def _load_all() -> None:

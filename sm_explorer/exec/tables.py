@@ -43,7 +43,7 @@ def _create(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: in
     return [wrap(table)]
 
 
-@handles("InitializeTableV2", "InitializeTable", "LookupTableImportV2", "LookupTableInsertV2")
+@handles("InitializeTableV2", "InitializeTable", "LookupTableImportV2", "LookupTableInsertV2", inputs=3)
 def _fill(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int) -> list[Any]:
     table = as_handle(inputs[0], TableHandle, node.name)
     keys, values = np.asarray(inputs[1]).reshape(-1), np.asarray(inputs[2])
@@ -59,7 +59,7 @@ def _fill(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int)
     return []
 
 
-@handles("InitializeTableFromTextFileV2", "InitializeTableFromTextFile")
+@handles("InitializeTableFromTextFileV2", "InitializeTableFromTextFile", inputs=2)
 def _from_file(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int) -> list[Any]:
     table = as_handle(inputs[0], TableHandle, node.name)
     if table.initialized:
@@ -96,7 +96,7 @@ def _from_file(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth:
     return []
 
 
-@handles("LookupTableFindV2", "LookupTableFind")
+@handles("LookupTableFindV2", "LookupTableFind", inputs=3)
 def _find(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int) -> list[Any]:
     table = as_handle(inputs[0], TableHandle, node.name)
     keys = np.asarray(inputs[1])
@@ -109,12 +109,12 @@ def _find(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int)
     return [out.reshape(keys.shape + np.asarray(flat[0] if flat else default).shape)]
 
 
-@handles("LookupTableSizeV2", "LookupTableSize")
+@handles("LookupTableSizeV2", "LookupTableSize", inputs=1)
 def _size(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int) -> list[Any]:
     return [np.asarray(len(as_handle(inputs[0], TableHandle, node.name).data), dtype=np.int64)]
 
 
-@handles("LookupTableExportV2")
+@handles("LookupTableExportV2", inputs=1)
 def _export(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int) -> list[Any]:
     table = as_handle(inputs[0], TableHandle, node.name)
     keys = np.asarray(list(table.data), dtype=table.key_dtype)

@@ -8,6 +8,7 @@ Signatures run through TensorFlow's own loader on a fresh load; graphs
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +27,8 @@ class TensorFlowUnavailableError(SavedModelError):
 
 
 def _tf() -> Any:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "tensorflow" not in sys.modules:  # quiet TF's C++ logging, unless the user set it or imported TF already
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
         import tensorflow
     except ImportError:

@@ -28,8 +28,8 @@ import numpy as np
 
 from sm_explorer._proto import graph_pb2, objects_pb2, saved_model_pb2, types_pb2
 from sm_explorer.core import dtypes
-from sm_explorer.core.bundle_writer import write_checkpoint
 from sm_explorer.core.output import OutputError, atomic_dir
+from sm_explorer.export.bundle_writer import write_checkpoint
 
 __all__ = ["SignatureTensor", "Signature", "write_saved_model", "WRITER_NOTE"]
 

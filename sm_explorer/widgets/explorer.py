@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 
 from sm_explorer.core.root import Loaded
+from sm_explorer.errors import SavedModelError
 from sm_explorer.loaded import open_saved_model
 from sm_explorer.widgets.html import STYLE, message
 
@@ -76,8 +77,9 @@ class Explorer(w.VBox):
         if name not in self.panes:
             try:
                 pane = self._builders()[name]()
-            except Exception as exc:  # the error boundary: one pane failing never kills the widget
-                pane = w.HTML(STYLE + message(f"This pane failed: {type(exc).__name__}: {exc}", "error"))
+            except Exception as exc:  # the error boundary (broad on purpose): one pane failing never kills the widget
+                bug = "" if isinstance(exc, SavedModelError) else " (a bug in sm_explorer, please report it)"
+                pane = w.HTML(STYLE + message(f"This pane failed{bug}: {type(exc).__name__}: {exc}", "error"))
             pane.add_class(f"smx-pane-{name.lower()}")
             self.panes[name] = pane
             self.tabs.children = [self.panes.get(p, child) for p, child in zip(PANES, self.tabs.children)]

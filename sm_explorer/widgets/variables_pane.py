@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import ipywidgets as w
 import numpy as np
 
+from sm_explorer.errors import SavedModelError, ValueUnavailableError
 from sm_explorer.render.tables import variables_frame
 from sm_explorer.render.text import human_bytes
 from sm_explorer.widgets.html import STYLE, esc, message
@@ -27,6 +28,8 @@ SHOWN = 200
 
 
 def histogram_svg(value: np.ndarray, bins: int = 40, width: int = 360, height: int = 120) -> str:
+    if np.asarray(value).dtype.kind in "OSUc":  # strings and complex numbers have no such histogram
+        return f"<i>no histogram for {np.asarray(value).dtype} values</i>"
     flat = np.asarray(value, dtype=np.float64).reshape(-1)
     flat = flat[np.isfinite(flat)]
     if flat.size == 0:
@@ -103,7 +106,9 @@ class VariablesPane(w.VBox):
             return
         key = rows.iloc[0]["checkpoint_key"]
         try:
-            value = self.model.checkpoint.read(key)  # type: ignore[union-attr]
+            if self.model.checkpoint is None:
+                raise ValueUnavailableError(f"no values: {self.model.checkpoint_problem}", self.model.files.root)
+            value = self.model.checkpoint.read(key)
             self.chart.value = f"<div>{esc(name)}</div>" + histogram_svg(value)
-        except Exception as exc:  # a pane shows its failures instead of dying
+        except SavedModelError as exc:  # the model's value cannot be read: say so in the pane
             self.chart.value = STYLE + message(f"cannot draw {name}: {exc}", "error")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 import socket
 import urllib.request
@@ -120,3 +121,16 @@ def test_the_served_page_needs_the_token_and_loads_nothing_from_outside(
     assert list(server.tmp.iterdir()) == []  # notebook and kernel files gone
     server.tmp.rmdir()
     assert tree_digest(model) == before
+
+
+def test_serve_puts_jupyter_path_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server's JUPYTER_PATH is for its own kernels; the calling process gets its own back."""
+    for before in (None, "/somewhere"):
+        if before is None:
+            monkeypatch.delenv("JUPYTER_PATH", raising=False)
+        else:
+            monkeypatch.setenv("JUPYTER_PATH", before)
+        with pytest.raises(RuntimeError), app._environ("JUPYTER_PATH", "/ours"):
+            assert os.environ["JUPYTER_PATH"] == "/ours"
+            raise RuntimeError("the server stopped badly")
+        assert os.environ.get("JUPYTER_PATH") == before

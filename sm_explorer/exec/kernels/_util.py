@@ -2,8 +2,9 @@
 
 ``op`` wraps the registry's ``kernel`` decorator so every kernel runs with
 NumPy's floating-point warnings silenced (TensorFlow returns inf/NaN quietly),
-turns NumPy's shape complaints into ``KernelError`` and makes sure 0-d results
-are arrays, not NumPy scalars.
+turns NumPy's complaints about the model's data into ``KernelError`` (see
+``registry.DATA_ERRORS``) and makes sure 0-d results are arrays, not NumPy scalars.
+Any other exception from a kernel is a bug of ours and is left alone.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from sm_explorer.exec.registry import Kernel, KernelError, OpContext, kernel
+from sm_explorer.errors import SavedModelError
+from sm_explorer.exec.registry import Kernel, KernelError, OpContext, is_data_error, kernel
 
 __all__ = [
     "KernelError",
@@ -44,7 +46,11 @@ def op(*names: str) -> Callable[[Kernel], Kernel]:
             try:
                 with np.errstate(all="ignore"):
                     result = fn(ctx, *inputs)
-            except (ValueError, IndexError) as err:
+            except SavedModelError:
+                raise
+            except Exception as err:  # only NumPy's complaints about the data are the model's problem
+                if not is_data_error(err):
+                    raise
                 raise KernelError(f"{ctx.op}: {err}") from err
             if isinstance(result, tuple):
                 return tuple(_as_array(r) for r in result)
