@@ -133,12 +133,12 @@ class NotebookPage:
     """A notebook that shows ``explorer = sm_explorer.explore(...)``, open in one tab."""
 
     def __init__(self, page: Page, server: JupyterServer, model: Path, tags: str | None = None,
-                 signature: str | None = None, shots: Path | None = None) -> None:
+                 start: tuple[str, str] | None = None, shots: Path | None = None) -> None:
         self.page = page
         self.errors: list[str] = []
         page.on("pageerror", lambda exc: self.errors.append(f"{exc}\n{exc.stack or ''}"))
         args = f"r{str(model)!r}" + (f", tags={tags!r}" if tags else "")
-        show = f"pane.target.value = ('signature', {signature!r})\n" if signature else ""
+        show = f"pane.target.value = {start!r}\npane.wait()\n" if start else ""
         opening = (
             "import sm_explorer\n"
             f"explorer = sm_explorer.explore({args})\n"
