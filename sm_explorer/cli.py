@@ -157,7 +157,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
     from sm_explorer.core.loader import open_saved_model
     from sm_explorer.render.dot import DotUnavailableError
-    from sm_explorer.render.views import view_for
+    from sm_explorer.render.view_for import view_for
 
     model = open_saved_model(args.dir, _tags(args.tag_set))
     view = view_for(model, signature=args.signature_def, function=args.function, objects=args.objects,

@@ -103,13 +103,13 @@ from ..core import specs
 import sm_explorer.exec.session
 from sm_explorer import graph, load
 if TYPE_CHECKING:
-    from sm_explorer.render.view import View
+    from sm_explorer.render.view_base import View
 def f():
-    from sm_explorer.export.pruned import save_pruned
+    from sm_explorer.export.save_pruned import save_pruned
 """
     modules = {"sm_explorer", "sm_explorer.graph", "sm_explorer.graph.prune", "sm_explorer.core"}
     found = imported(PACKAGE / "graph" / "api.py", source, modules)
     assert sorted(m for _, m in found) == sorted([
         "sm_explorer.graph.prune", "sm_explorer.core", "sm_explorer.exec.session",
-        "sm_explorer.graph", "sm_explorer", "sm_explorer.render.view", "sm_explorer.export.pruned",
+        "sm_explorer.graph", "sm_explorer", "sm_explorer.render.view_base", "sm_explorer.export.save_pruned",
     ])

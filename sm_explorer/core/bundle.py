@@ -26,8 +26,8 @@ from google.protobuf.message import DecodeError
 from sm_explorer._proto import checkpoint_pb2, objects_pb2
 from sm_explorer.core import dtypes
 from sm_explorer.core.slices import decode_slice_key
+from sm_explorer.core.sstable import read_table
 from sm_explorer.core.strings import string_elements
-from sm_explorer.core.table import read_table
 
 if TYPE_CHECKING:
     import numpy as np

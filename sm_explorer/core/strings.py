@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sm_explorer.core.checksum import extend, unmask
-from sm_explorer.core.table import read_varint
+from sm_explorer.core.sstable import read_varint
 from sm_explorer.errors import ChecksumError, FormatError, LimitError
 
 if TYPE_CHECKING:

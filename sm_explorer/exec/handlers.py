@@ -1,4 +1,4 @@
-"""The registry of ops the interpreter runs itself (see builtin.py, tables.py)."""
+"""The registry of ops the interpreter runs itself (see builtin.py, hash_tables.py)."""
 
 from __future__ import annotations
 

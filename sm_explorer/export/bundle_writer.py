@@ -28,7 +28,7 @@ from sm_explorer._proto import checkpoint_pb2
 from sm_explorer.core import dtypes
 from sm_explorer.core.checksum import extend, mask
 from sm_explorer.core.output import atomic_file
-from sm_explorer.export.table_writer import DEFAULT_BLOCK_SIZE, build_table, encode_varint
+from sm_explorer.export.sstable_writer import DEFAULT_BLOCK_SIZE, build_table, encode_varint
 
 __all__ = ["write_checkpoint", "shard_path", "benchmark_write", "BUNDLE_VERSION", "MAX_SHARDS", "TF_BLOCK_SIZE"]
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from sm_explorer.exec.body import Body
-from sm_explorer.exec.pruned import call_pruned, pruned_body
-from sm_explorer.export.pruned import save_pruned
+from sm_explorer.exec.run_pruned import call_pruned, pruned_body
+from sm_explorer.export.save_pruned import save_pruned
 from sm_explorer.graph.prune import PrunedFunction as GraphPrunedFunction
 
 __all__ = ["PrunedFunction"]

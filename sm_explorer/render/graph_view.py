@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from sm_explorer.graph import Graph, Node
 from sm_explorer.render.collapse import Layout, plan
 from sm_explorer.render.dot import label_text, quote
-from sm_explorer.render.view import View
+from sm_explorer.render.view_base import View
 
 __all__ = ["GraphView", "Highlight", "CATEGORY_COLOURS"]
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from sm_explorer.core.objects import Trackable, Variable, natural_key
 from sm_explorer.render.dot import label_text, quote
-from sm_explorer.render.view import View
+from sm_explorer.render.view_base import View
 
 if TYPE_CHECKING:
     from sm_explorer.core.model import SavedModel

@@ -13,8 +13,8 @@ import ipywidgets as w
 import numpy as np
 
 from sm_explorer.errors import SavedModelError, ValueUnavailableError
-from sm_explorer.render.tables import variables_frame
 from sm_explorer.render.text import human_bytes
+from sm_explorer.render.variable_frame import variables_frame
 from sm_explorer.widgets.html import STYLE, esc, message
 
 if TYPE_CHECKING:

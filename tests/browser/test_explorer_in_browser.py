@@ -16,7 +16,7 @@ import pytest
 
 import sm_explorer
 from sm_explorer import examples
-from sm_explorer.render.tables import variables_frame
+from sm_explorer.render.variable_frame import variables_frame
 from sm_explorer.widgets.explorer import PANES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

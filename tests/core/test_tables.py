@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import sm_explorer
-from sm_explorer.render.tables import STAT_COLUMNS, value_stats, variables_frame
+from sm_explorer.render.variable_frame import STAT_COLUMNS, value_stats, variables_frame
 from tests.helpers import fixture_model
 
 

@@ -15,10 +15,10 @@ from hypothesis.extra import numpy as hnp
 
 from sm_explorer.core.bundle import Checkpoint
 from sm_explorer.core.output import OutputError
-from sm_explorer.core.table import read_table
+from sm_explorer.core.sstable import read_table
 from sm_explorer.export import bundle_writer
 from sm_explorer.export.bundle_writer import TF_BLOCK_SIZE, benchmark_write, write_checkpoint
-from sm_explorer.export.table_writer import build_table
+from sm_explorer.export.sstable_writer import build_table
 
 NUMERIC = [
     np.float16, np.float32, np.float64, np.complex64, np.complex128,

@@ -77,7 +77,7 @@ def _graphs(path: Path, state: dict) -> None:
 
 def _view(path: Path, state: dict) -> None:
     from sm_explorer.render.objects_view import ObjectGraphView
-    from sm_explorer.render.views import view_for
+    from sm_explorer.render.view_for import view_for
 
     model = state["models"][0]
     view_for(model).to_dot()  # the layout itself is graphviz's job; the DOT is ours

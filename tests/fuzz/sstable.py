@@ -4,7 +4,7 @@ The fuzzer needs to produce tables that are valid except for one chosen
 defect, so it keeps a table as blocks (uncompressed contents + how they are
 stored) and writes them back with every handle, restart array and CRC
 recomputed, unless a mutation says otherwise. Independent of
-``sm_explorer.core.table`` on purpose: the harness must not share the bugs of
+``sm_explorer.core.sstable`` on purpose: the harness must not share the bugs of
 the code it tests.
 """
 

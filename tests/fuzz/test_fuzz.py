@@ -27,8 +27,8 @@ from hypothesis import strategies as st
 from sm_explorer.core.bundle import Entry
 from sm_explorer.core.model import SavedModel
 from sm_explorer.core.slices import decode_slice_key
+from sm_explorer.core.sstable import read_table
 from sm_explorer.core.strings import string_elements
-from sm_explorer.core.table import read_table
 from tests.fuzz.bundle_mutators import encode_strings, slice_key
 from tests.fuzz.campaign import Worker, default_seeds, describe_loss, run_campaign
 from tests.fuzz.mutators import Seed, make_case

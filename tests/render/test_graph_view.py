@@ -12,7 +12,7 @@ from sm_explorer import graph
 from sm_explorer.cli import main
 from sm_explorer.render.collapse import plan
 from sm_explorer.render.graph_view import GraphView, Highlight
-from sm_explorer.render.views import view_for
+from sm_explorer.render.view_for import view_for
 from tests.conftest import CORPUS
 from tests.corpus.expected import cases
 from tests.graph.synth import layered_graph_def

@@ -14,7 +14,7 @@ import struct
 from collections.abc import Iterable
 
 from sm_explorer.core.checksum import crc32c, extend, mask
-from sm_explorer.core.table import FOOTER_SIZE, MAGIC
+from sm_explorer.core.sstable import FOOTER_SIZE, MAGIC
 
 __all__ = ["build_table", "encode_varint", "BlockBuilder"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from sm_explorer.render.view import View
+from sm_explorer.render.view_base import View
 
 if TYPE_CHECKING:
     from sm_explorer.core.model import SavedModel
