@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "sm_explorer"
 
 # Bottom first. A module may import its own layer and those listed before it.
 LAYERS: list[tuple[str, ...]] = [
-    ("_proto", "errors"),  # generated protobuf code, the error classes
+    ("_proto", "errors", "protos"),  # generated protobuf code (protos: its public name), the error classes
     ("core", "examples"),  # files, protos, checkpoints, objects as plain data; example models
     ("graph",),  # the graph model, flattening, pruning
     ("exec", "export"),  # running on NumPy; writing SavedModels (siblings: neither imports the other)

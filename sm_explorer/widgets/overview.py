@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import ipywidgets as w
 
-from sm_explorer.core.anatomy import anatomy
+from sm_explorer.core.file_roles import anatomy
 from sm_explorer.render.text import human_bytes
 from sm_explorer.widgets.html import STYLE, esc, message, table
 
