@@ -82,6 +82,13 @@ def _rows(model: SavedModel) -> list[dict[str, Any]]:
         if v.checkpoint_key:
             seen.add(v.checkpoint_key)
     paths = checkpoint_paths(model.checkpoint)
+    rows += _unowned_rows(model, entries, seen, paths)
+    _mark_repeats(rows, entries)
+    return rows
+
+
+def _unowned_rows(model: SavedModel, entries: dict, seen: set[str], paths: dict[str, str]) -> list[dict[str, Any]]:
+    rows = []
     for key, entry in entries.items():
         if key in seen or key == "_CHECKPOINTABLE_OBJECT_GRAPH":
             continue
@@ -91,6 +98,26 @@ def _rows(model: SavedModel) -> list[dict[str, Any]]:
             "checkpoint_key": key, "_read": lambda key=key: model.checkpoint.read(key),  # type: ignore[union-attr]
         })
     return rows
+
+
+def _mark_repeats(rows: list[dict[str, Any]], entries: dict) -> None:
+    """``same_as``: the first row whose checkpoint entry has the same dtype, shape, size and
+    checksum (Keras 3 exports save every weight twice, under ``variables/`` and
+    ``_all_variables/``). The checksums make this free; values are compared too when
+    statistics are computed."""
+    first: dict[tuple, dict[str, Any]] = {}
+    for row in rows:
+        entry = entries.get(row["checkpoint_key"] or "")
+        row["same_as"] = None
+        if entry is None or entry.problem or entry.slices or not entry.size:
+            continue
+        fingerprint = (entry.dtype, tuple(entry.shape), entry.size, entry.crc)
+        if fingerprint in first:
+            original = first[fingerprint]
+            row["same_as"] = original["path"] or original["checkpoint_key"]
+            row["_same_read"] = original["_read"]
+        else:
+            first[fingerprint] = row
 
 
 def variables_frame(
@@ -109,10 +136,14 @@ def variables_frame(
     rows = _rows(model)
     for i, row in enumerate(rows):
         read = row.pop("_read")
+        same_read = row.pop("_same_read", None)
         row["problem"] = None
         if stats:
             try:
-                row.update(value_stats(np.asarray(read())))
+                value = np.asarray(read())
+                row.update(value_stats(value))
+                if same_read is not None and not np.array_equal(value, np.asarray(same_read()), equal_nan=True):
+                    row["same_as"] = None  # equal checksums, other bytes: not a repeat after all
             except SavedModelError as exc:
                 row.update({c: math.nan for c in STAT_COLUMNS})
                 row["problem"] = exc.message

@@ -1,7 +1,10 @@
 """Variables pane: a sortable, filterable table with statistics and a histogram.
 
 Statistics of a large model are computed in a background thread with a
-progress bar, so the pane stays responsive; ``wait()`` joins it (tests).
+progress bar, so the pane stays responsive; ``wait()`` joins it (tests). The
+table shows one page of rows at a time in a frame of fixed height, statistics
+first and the long object paths last, so a model of thousands of variables
+stays one screen tall.
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ if TYPE_CHECKING:
 
 __all__ = ["VariablesPane", "histogram_svg"]
 
-SHOWN = 200
+PAGE = 50  # rows per page
+COLUMNS = ["name", "shape", "dtype", "params", "min", "max", "mean", "std", "zero_fraction", "nan_count",
+           "same_as", "problem", "trainable", "bytes", "path"]
 
 
 def histogram_svg(value: np.ndarray, bins: int = 40, width: int = 360, height: int = 120) -> str:
@@ -56,12 +61,24 @@ class VariablesPane(w.VBox):
         self.sort = w.Dropdown(options=["(file order)", "name", "params", "bytes", "max", "std", "nan_count"],
                                description="sort by")
         self.pick = w.Dropdown(options=list(self.frame["name"]), description="histogram")
-        self.table = w.HTML()
+        self.totals = w.HTML()
+        self.table = w.HTML(layout=w.Layout(max_height="420px", overflow="auto"))
+        self.table.add_class("smx-variables-table")
+        self.page = 0
+        self.prev_button = w.Button(description="◀ previous", layout=w.Layout(width="auto"))
+        self.next_button = w.Button(description="next ▶", layout=w.Layout(width="auto"))
+        self.page_label = w.HTML()
+        self.prev_button.on_click(lambda _: self.turn(-1))
+        self.next_button.on_click(lambda _: self.turn(1))
         self.chart = w.HTML()
         for control in (self.filter, self.sort):
-            control.observe(lambda _: self.render(), names="value")
+            control.observe(lambda _: self.render(first_page=True), names="value")
         self.pick.observe(lambda change: self.show_histogram(change["new"]), names="value")
-        super().__init__([self.progress, w.HBox([self.filter, self.sort]), self.table, self.pick, self.chart])
+        wrap = w.Layout(flex_flow="row wrap", align_items="center")
+        super().__init__([
+            self.progress, w.HBox([self.filter, self.sort], layout=wrap), self.totals, self.table,
+            w.HBox([self.prev_button, self.page_label, self.next_button], layout=wrap), self.pick, self.chart,
+        ])
         self.render()
         self.show_histogram(self.pick.value)
         self._thread = threading.Thread(target=self._compute, daemon=True)
@@ -91,14 +108,34 @@ class VariablesPane(w.VBox):
             frame = frame.sort_values(self.sort.value, ascending=self.sort.value == "name", na_position="last")
         return frame
 
-    def render(self) -> None:
+    def turn(self, step: int) -> None:
+        """Show the previous (-1) or next (+1) page of rows."""
+        self.page += step
+        self.render()
+
+    def render(self, first_page: bool = False) -> None:
         frame = self.visible()
+        pages = max(1, -(-len(frame) // PAGE))
+        self.page = 0 if first_page else min(max(self.page, 0), pages - 1)
         params = int(frame["params"].fillna(0).sum()) if len(frame) else 0
         size = int(frame["bytes"].fillna(0).sum()) if len(frame) else 0
-        totals = (f'<div class="smx-totals"><b>{len(frame)}</b> variables, <b>{params:,}</b> parameters, '
-                  f"{human_bytes(size)}</div>")
-        shown = frame.head(SHOWN).drop(columns=["checkpoint_key"], errors="ignore")
-        self.table.value = STYLE + totals + shown.to_html(classes="smx-table", index=False, escape=True, na_rep="")
+        repeats = frame[frame["same_as"].notna()] if "same_as" in frame and len(frame) else frame.iloc[0:0]
+        note = ""
+        if len(repeats):
+            note = (f"<div>{len(repeats)} checkpoint entries repeat another entry's values "
+                    f"({int(repeats['params'].fillna(0).sum()):,} of the parameters; see <i>same_as</i>)</div>")
+        self.totals.value = STYLE + (
+            f'<div class="smx-totals"><b>{len(frame)}</b> variables, <b>{params:,}</b> parameters, '
+            f"{human_bytes(size)}</div>{note}")
+        start = self.page * PAGE
+        shown = frame.iloc[start:start + PAGE]
+        shown = shown[[c for c in COLUMNS if c in shown]]
+        shown = shown.astype(object).where(shown.notna(), "")  # empty cells, never "None" or "NaN"
+        self.table.value = STYLE + shown.to_html(classes="smx-table", index=False, escape=True)
+        self.page_label.value = (f"rows {start + 1 if len(frame) else 0}–{min(start + PAGE, len(frame))} "
+                                 f"of {len(frame)}")
+        self.prev_button.disabled = self.page == 0
+        self.next_button.disabled = self.page >= pages - 1
 
     def show_histogram(self, name: str | None) -> None:
         rows = self.frame[self.frame["name"] == name]

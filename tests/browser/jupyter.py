@@ -133,7 +133,7 @@ class NotebookPage:
     """A notebook that shows ``explorer = sm_explorer.explore(...)``, open in one tab."""
 
     def __init__(self, page: Page, server: JupyterServer, model: Path, tags: str | None = None,
-                 start: tuple[str, str] | None = None, shots: Path | None = None) -> None:
+                 start: tuple[str, str] | None = None, shots: Path | None = None, setup: str = "") -> None:
         self.page = page
         self.errors: list[str] = []
         page.on("pageerror", lambda exc: self.errors.append(f"{exc}\n{exc.stack or ''}"))
@@ -142,7 +142,7 @@ class NotebookPage:
         opening = (
             "import sm_explorer\n"
             f"explorer = sm_explorer.explore({args})\n"
-            "pane = explorer.show_pane('Graph')\n" + show + "explorer"
+            "pane = explorer.show_pane('Graph')\n" + show + setup + "explorer"
         )
         name = f"explore-{secrets.token_hex(4)}.ipynb"
         write_notebook(server.folder, name, [opening, STATE_CELL])

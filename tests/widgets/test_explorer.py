@@ -63,7 +63,37 @@ def test_variables_pane_filters_sorts_and_draws():
     assert "<svg" in pane.chart.value  # the first variable's histogram
     pane.pick.value = pane.frame["name"][1]
     assert "<svg" in pane.chart.value and pane.frame["name"][1] in pane.chart.value
-    assert "parameters" in pane.table.value
+    assert "parameters" in pane.totals.value
+
+
+def test_variables_pane_pages_shows_empty_cells_and_repeats():
+    from sm_explorer.widgets import variables_pane
+
+    explorer = sm_explorer.explore(fixture_model("keras3_export"))  # 24 entries: every weight saved twice
+    pane = explorer.show_pane("Variables")
+    pane.wait()
+    assert "None" not in pane.table.value and "NaN" not in pane.table.value
+    assert "12 checkpoint entries repeat another entry's values" in pane.totals.value
+    repeats = pane.frame[pane.frame["same_as"].notna()]
+    assert set(repeats["path"].str.split(".").str[0]) == {"_all_variables"}
+    for _, row in repeats.iterrows():  # the repeat has the values of the entry it names
+        (original,) = pane.frame[pane.frame["path"] == row["same_as"]]["checkpoint_key"]
+        checkpoint = pane.model.checkpoint
+        assert (checkpoint.read(original) == checkpoint.read(row["checkpoint_key"])).all()
+    header = pane.table.value.split("</thead>")[0]
+    assert header.index("mean") < header.index("path")  # statistics before the long paths
+    variables_pane.PAGE = 10
+    try:
+        pane.render(first_page=True)
+        assert pane.table.value.split("<tbody>")[1].count("<tr>") == 10 and "rows 1–10 of 24" in pane.page_label.value
+        assert pane.prev_button.disabled and not pane.next_button.disabled
+        pane.next_button.click()
+        pane.next_button.click()
+        assert "rows 21–24 of 24" in pane.page_label.value and pane.next_button.disabled
+        pane.filter.value = "kernel"  # a new filter starts on its first page
+        assert "rows 1–8 of 8" in pane.page_label.value and pane.page == 0  # 4 kernels, twice
+    finally:
+        variables_pane.PAGE = 50
 
 
 def test_missing_weights_show_in_the_pane(corpus):
