@@ -61,7 +61,8 @@ class GraphPane(w.VBox):
         self._current: tuple[str, str] = ("graph", "")
         self._layouts: dict[tuple, tuple[str, dict[str, str], dict[str, str]]] = {}  # key -> svg, ids, box_of
         self._generation = 0
-        self._worker: threading.Thread | None = None
+        self._worker: threading.Thread | None = None  # the newest layout
+        self._workers: list[threading.Thread] = []  # all still running (superseded ones fill the cache)
         self._lock = threading.Lock()
         self._echo = False  # set while Python itself moves the browser's selection
         self._syncing = False  # set while show() moves the dropdown to what it shows
@@ -182,6 +183,7 @@ class GraphPane(w.VBox):
 
         if self.background:
             self._worker = threading.Thread(target=work, name="sm_explorer-layout", daemon=True)
+            self._workers = [t for t in self._workers if t.is_alive()] + [self._worker]
             self._worker.start()
         else:
             work()
@@ -205,9 +207,8 @@ class GraphPane(w.VBox):
                         self._show_selected(self.selection)
 
     def wait(self, timeout: float | None = 120.0) -> None:
-        """Block until the pending layout is shown (for scripts and tests)."""
-        worker = self._worker
-        if worker is not None:
+        """Block until every pending layout is done and the newest is shown (scripts, tests)."""
+        for worker in list(self._workers):
             worker.join(timeout)
 
     def _push_marks(self) -> None:
