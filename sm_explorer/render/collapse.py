@@ -18,6 +18,7 @@ from sm_explorer.graph.scopes import Scope
 __all__ = ["Layout", "plan", "SAME_KIND_RUN"]
 
 SAME_KIND_RUN = 8  # this many siblings of one kind always fold into one box
+BOOKKEEPING = {"Const", "NoOp", "Identity"}
 VARIABLE_OPS = {  # variable bookkeeping: grouped across scopes
     "VarHandleOp", "VariableV2", "Variable", "ReadVariableOp", "AssignVariableOp", "VarIsInitializedOp", "Assign",
 }
@@ -83,15 +84,25 @@ def plan(root: Scope, budget: int = 150, expand: Iterable[str] = (), collapse: I
                 for inner in child.walk():
                     for node in inner.nodes:
                         layout.unit_of[node] = f"scope:{child.path}"
-    _group_by_op(layout, budget, hidden)
+    _group_by_op(layout, budget, hidden, forced_open)
     return layout
 
 
-def _group_by_op(layout: Layout, budget: int, hidden: Collection[str]) -> None:
+def _group_by_op(layout: Layout, budget: int, hidden: Collection[str], keep_open: Collection[str] = ()) -> None:
     """Still too many boxes (hundreds of unscoped VarHandleOps, or of scopes
     ``Read``, ``Read_1``...)? Fold siblings of one kind into a single "N ×" box:
-    nodes of one op in one scope, or sibling scopes named alike. Biggest first."""
+    nodes of one op in one scope, or sibling scopes named alike. Biggest first.
+
+    A TF2 outer graph keeps each variable's handle in a scope of its layer's name
+    (``conv4_block6_1_conv``...); those scopes hold nothing but variable bookkeeping
+    and all feed the same calls, so they fold into one "variables" box, not a row
+    of a hundred. A group the user expanded (its unit id in ``keep_open``) stays open."""
     units = {u for n, u in layout.unit_of.items() if n not in hidden}
+    plumbing: dict[str, bool] = {}  # collapsed scope unit -> holds only variable bookkeeping
+    for name, unit in layout.unit_of.items():
+        if unit.startswith("scope:"):
+            op = layout.ops.get(name, "")
+            plumbing[unit] = plumbing.get(unit, True) and (op in VARIABLE_OPS or op in BOOKKEEPING)
     groups: dict[str, set[str]] = {}
     for name, unit in layout.unit_of.items():
         if name in hidden and unit == name:
@@ -100,6 +111,8 @@ def _group_by_op(layout: Layout, budget: int, hidden: Collection[str]) -> None:
             op = layout.ops.get(name, "")
             scope = "*" if op in VARIABLE_OPS else name.rpartition("/")[0]  # variables: one box for all
             key = f"ops:{scope}/{op}"
+        elif unit.startswith("scope:") and plumbing.get(unit):
+            key = "vars:*"
         elif unit.startswith("scope:"):
             parent, _, base = unit[len("scope:"):].rpartition("/")
             key = f"scopes:{parent}/{re.sub(r'_[0-9]+$', '', base)}"
@@ -112,6 +125,8 @@ def _group_by_op(layout: Layout, budget: int, hidden: Collection[str]) -> None:
         # long runs of one kind (a row of 24 VarHandleOps reads better as one box).
         if len(members) < 2 or (count <= budget and len(members) < SAME_KIND_RUN):
             break
+        if key in keep_open:
+            continue
         for name, unit in layout.unit_of.items():
             if unit in members:
                 layout.unit_of[name] = key

@@ -15,6 +15,7 @@ runs graphviz.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -51,6 +52,32 @@ class Highlight:
         return Highlight(nodes(self.feeds), nodes(self.fetches),
                          None if self.kept is None else nodes(self.kept), nodes(self.hits),
                          self.selected.split(":")[0] if self.selected else None)
+
+
+GRID_FROM = 16  # this many alike boxes are stacked in a grid, not laid in one row
+
+
+def _grid(ids: list[str], edges: dict[tuple[str, str], list[str]], dot_id: dict[str, str]) -> list[str]:
+    """Invisible edges that stack alike boxes in columns: the same inputs and consumers,
+    or all the boxes nothing flows into, or all that flow nowhere. Graphviz puts such
+    siblings side by side on one rank, so a TF2 outer graph's hundreds of variable
+    scopes become a strip tens of thousands of pixels wide."""
+    inputs: dict[str, set[str]] = {i: set() for i in ids}
+    outputs: dict[str, set[str]] = {i: set() for i in ids}
+    for src, dst in edges:
+        outputs[dot_id[src]].add(dot_id[dst])
+        inputs[dot_id[dst]].add(dot_id[src])
+    alike: dict[tuple[frozenset[str], frozenset[str]], list[str]] = {}
+    for i in ids:
+        alike.setdefault((frozenset(inputs[i]), frozenset(outputs[i])), []).append(i)
+    sources = [i for i in ids if not inputs[i]]  # graphviz ranks these first, all in one row
+    sinks = [i for i in ids if not outputs[i]]  # and these last
+    lines = []
+    for group in [*alike.values(), sources, sinks]:  # every chain runs forwards in ``ids``: no cycles
+        if len(group) >= GRID_FROM:
+            columns = max(8, int(math.sqrt(len(group) * 4)))
+            lines += [f"  {group[k]} -> {group[k + columns]} [style=invis];" for k in range(len(group) - columns)]
+    return lines
 
 
 class GraphView(View):
@@ -176,6 +203,11 @@ class GraphView(View):
             text = f"{base}* scopes\n{len(nodes)} nodes" + (f"\nin {label_text(parent, 40)}" if parent else "")
             category = Counter(n.category for n in nodes).most_common(1)[0][0]
             attrs = {"shape": "box3d", "tooltip": f"scopes {base}, {base}_1, ... ({len(nodes)} nodes)"}
+        elif u.startswith("vars:"):
+            scopes = len({n.name.split("/")[0] for n in nodes})
+            text = f"variable bookkeeping\n{scopes} scopes\n{len(nodes) + extra} nodes"
+            category = "variable"
+            attrs = {"shape": "box3d", "tooltip": f"the variables' handles and their bookkeeping ({scopes} scopes)"}
         elif u.startswith("ops:"):
             scope, _, op = u[len("ops:"):].rpartition("/")
             scope = "" if scope == "*" else scope
@@ -244,7 +276,7 @@ class GraphView(View):
             if self.edge_labels:
                 extra += f", label={quote(label)}"
             out.append(f"  {dot_id[src]} -> {dot_id[dst]} [tooltip={quote(tip)}{extra}];")
-        return out
+        return out + _grid(sorted(dot_id.values(), key=lambda i: int(i[1:])), edges, dot_id)
 
     def _edge_label(self, tensors: list[str]) -> str:
         unique = sorted(set(tensors))

@@ -314,9 +314,13 @@ class GraphPane(w.VBox):
     # ---- scopes and drill-down ----
 
     def expand(self) -> None:
-        if self.selection and self.selection.startswith("scope:") and self.view is not None:
-            self.view.expand(self.selection[6:])
-            self.relayout()
+        """Open the selected collapsed scope, or the selected group box ("vars:", "ops:", "scopes:")."""
+        if self.selection is None or self.view is None or self.selection in self.view.graph.nodes:
+            self.status.value = STYLE + message("select a box that stands for several nodes first")
+            return
+        kind, _, path = self.selection.partition(":")
+        self.view.expand(path if kind == "scope" else self.selection)
+        self.relayout()
 
     def collapse(self) -> None:
         if self.view is None or not self.selection:

@@ -122,3 +122,40 @@ def test_graph_command_writes_svg_and_dot(dot_binary, tmp_path, capsys):
 
 def test_corpus_path_exists():
     assert CORPUS.name == "savedmodels"
+
+
+def _outer_graph_of_many_layers(layers: int):
+    """Like a TF2 outer graph: one scope per layer holding its variable's handle and
+    bookkeeping, every handle captured by the same calls."""
+    from tests.graph.synth import FLOAT, RESOURCE, graph_def, node
+
+    nodes = [node("x", "Placeholder", dtype=FLOAT)]
+    for i in range(layers):
+        nodes += [node(f"layer_{i}/kernel", "VarHandleOp", dtype=FLOAT),
+                  node(f"layer_{i}/kernel/Assign", "AssignVariableOp", [f"layer_{i}/kernel", "x"], dtype=FLOAT),
+                  node(f"layer_{i}/kernel/IsInitialized", "VarIsInitializedOp", [f"layer_{i}/kernel"]),
+                  node(f"layer_{i}/kernel/Read", "ReadVariableOp", [f"layer_{i}/kernel"], dtype=FLOAT)]
+    handles = [f"layer_{i}/kernel" for i in range(layers)]
+    for call in ("serve", "save"):
+        nodes.append(node(call, "StatefulPartitionedCall", ["x", *handles],
+                          Tin=("types", [FLOAT] + [RESOURCE] * layers), Tout=("types", [FLOAT]), f=("func", call)))
+    return graph.graph_from_graph_def(graph_def(nodes))
+
+
+def test_variable_scopes_fold_into_one_box_and_open_as_a_grid():
+    g = _outer_graph_of_many_layers(60)
+    view = GraphView(g)
+    dot = view.to_dot()
+    assert "vars:*" in view.ids.values() and len(view.ids) <= 10  # not a row of 60 boxes
+    folded = int(re.search(r"variable bookkeeping\\n(\d+) scopes", dot).group(1))
+    assert folded > 16
+    view.expand("vars:*")
+    dot = view.to_dot()
+    assert sum(u.startswith("scope:layer_") for u in view.ids.values()) == folded
+    assert dot.count("style=invis") >= folded - int((folded * 4) ** 0.5)  # stacked in columns
+
+
+def test_a_few_variable_scopes_stay_as_they_are():
+    view = GraphView(_outer_graph_of_many_layers(3))
+    view.to_dot()
+    assert "vars:*" not in view.ids.values() and "style=invis" not in view.to_dot()
