@@ -82,8 +82,7 @@ def plan(model_dir: Path, tags: str | None, signature: str | None) -> dict:
     order = sorted(nodes, key=lambda b: int(b[1:]))
     fetch = (outputs or order[-1:])[0]
     feed = (inputs or order[:1])[0]
-    scopes = [box for box, unit in view.ids.items() if unit.startswith("scope:")]
-    return {"key": list(key), "feed": feed, "fetch": fetch, "boxes": order, "scopes": scopes,
+    return {"key": list(key), "feed": feed, "fetch": fetch, "boxes": order,
             "boxes_total": len(view.ids), "nodes_total": len(graph)}
 
 
@@ -171,7 +170,17 @@ def run(args: argparse.Namespace, say) -> dict:  # type: ignore[no-untyped-def]
                     f"root.querySelector('.smx-status').textContent.includes('match') && "
                     f"root.querySelector('input[placeholder=\"search names or ops\"]').value === {term!r}"))
                 timed(lambda: search.fill(""), "!root.querySelector('.smx-status').textContent.includes('match')")
-            for scope in target["scopes"][: args.repeat]:
+            for _ in range(args.repeat):
+                # each expand lays out anew and renumbers the boxes: find a collapsed one now,
+                # by its "N nodes" label (a scope or group box), among the visible ones
+                scope = page.evaluate(
+                    "() => { const root = document.querySelector("
+                    "'.jp-NotebookPanel:not(.lm-mod-hidden) .smx-pane-graph');"
+                    " for (const g of root.querySelectorAll('g.node')) "
+                    "   if (/\\n?\\d+ nodes/.test(g.textContent) && !g.textContent.includes('×')) return g.id;"
+                    " return null; }")
+                if scope is None:
+                    break
                 timed(box(scope), f"root.querySelector('g.node#{scope}.smx-selected')")
                 timings["expand_s"].append(timed(button("expand scope"), "stage.querySelector('svg') !== svgBefore"))
             page.screenshot(path=str(ROOT / ".cache" / f"bench_widget-{args.dir.name}.png"))

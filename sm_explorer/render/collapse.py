@@ -49,8 +49,13 @@ def plan(root: Scope, budget: int = 150, expand: Iterable[str] = (), collapse: I
     def cost(scope: Scope) -> int:
         return sum(1 for n in scope.nodes if n not in hidden) + len(scope.children)
 
+    root, virtual_parent = _by_prefix(root, max(budget, SAME_KIND_RUN))
     forced_open = {p.strip("/") for p in expand}
     forced_shut = {p.strip("/") for p in collapse}
+    for path in list(forced_open):  # a scope forced open needs the virtual scope around it open too
+        while path in virtual_parent or "/" in path:
+            path = virtual_parent.get(path) or path.rpartition("/")[0]
+            forced_open.add(path)
     # A scope forced open needs its ancestors open too.
     for path in list(forced_open):
         parts = path.split("/")
@@ -86,6 +91,55 @@ def plan(root: Scope, budget: int = 150, expand: Iterable[str] = (), collapse: I
                         layout.unit_of[node] = f"scope:{child.path}"
     _group_by_op(layout, budget, hidden, forced_open)
     return layout
+
+
+def _by_prefix(scope: Scope, limit: int) -> tuple[Scope, dict[str, str]]:
+    """The scope tree with an extra level where a scope has more than ``limit`` sub-scopes.
+
+    Keras names layers with underscores, not slashes (``conv2_block1_1_conv``), so a
+    DenseNet's model scope holds hundreds of sibling scopes and no view of it can be
+    both whole and readable. Siblings are grouped under virtual scopes named by their
+    shared leading ``_``-separated words (``conv2_block1_*``), as finely as fits in
+    ``limit`` boxes. Real scopes keep their paths. Returns the tree and, for each real
+    scope put under a virtual one, that virtual scope's path."""
+    virtual_parent: dict[str, str] = {}
+
+    def regroup(old: Scope) -> Scope:
+        new = Scope(old.name, old.path)
+        new.nodes, new.count = old.nodes, old.count
+        children = {name: regroup(child) for name, child in old.children.items()}
+        groups = _prefix_groups(list(children), limit) if len(children) > limit else None
+        if groups is None:
+            new.children = children
+            return new
+        for prefix, names in groups.items():
+            if len(names) == 1:
+                new.children[names[0]] = children[names[0]]
+                continue
+            name = f"{prefix}_*"
+            group = Scope(name, f"{old.path}/{name}" if old.path else name)
+            for member in names:
+                group.children[member] = children[member]
+                group.count += children[member].count
+                virtual_parent[children[member].path] = group.path
+            new.children[name] = group
+        return new
+
+    return regroup(scope), virtual_parent
+
+
+def _prefix_groups(names: list[str], limit: int) -> dict[str, list[str]] | None:
+    """Names grouped by their first k ``_``-separated words, for the largest k that gives at
+    most ``limit`` groups (None if even one word gives more, or nothing would group)."""
+    best = None
+    for words in range(1, 8):
+        groups: dict[str, list[str]] = {}
+        for name in names:
+            groups.setdefault("_".join(name.split("_")[:words]), []).append(name)
+        if len(groups) > limit or len(groups) == len(names):
+            break
+        best = groups
+    return best
 
 
 def _group_by_op(layout: Layout, budget: int, hidden: Collection[str], keep_open: Collection[str] = ()) -> None:

@@ -159,3 +159,22 @@ def test_a_few_variable_scopes_stay_as_they_are():
     view = GraphView(_outer_graph_of_many_layers(3))
     view.to_dot()
     assert "vars:*" not in view.ids.values() and "style=invis" not in view.to_dot()
+
+
+def test_hundreds_of_sibling_scopes_group_by_their_name_prefix():
+    """Keras names layers conv2_block1_1_conv...: one flat scope of hundreds of layers."""
+    from sm_explorer.render.collapse import plan
+    from tests.graph.synth import FLOAT, graph_def, node
+
+    names = [f"model/conv{s}_block{b}_{k}_{kind}/op{j}" for s in range(2, 6) for b in range(1, 21)
+             for k in range(3) for kind in ("conv", "bn") for j in range(2)]
+    g = graph.graph_from_graph_def(graph_def([node(n, "Relu", dtype=FLOAT) for n in names]))
+    layout = plan(g.scopes(), budget=150)
+    units = layout.units
+    assert 20 < len(units) <= 150  # neither one box nor 480 layers
+    assert "scope:model" not in units
+    small = plan(g.scopes(), budget=40).units  # coarser: one box per stage
+    assert {"scope:model/conv2_*", "scope:model/conv5_*"} <= small and len(small) <= 40
+    # a real scope inside a virtual one can still be opened by its own path
+    opened = plan(g.scopes(), budget=150, expand=["model/conv3_block7_2_bn"])
+    assert "model/conv3_block7_2_bn/op0" in opened.unit_of.values()
