@@ -177,7 +177,7 @@ def run(args: argparse.Namespace, say) -> dict:  # type: ignore[no-untyped-def]
                     "() => { const root = document.querySelector("
                     "'.jp-NotebookPanel:not(.lm-mod-hidden) .smx-pane-graph');"
                     " for (const g of root.querySelectorAll('g.node')) "
-                    "   if (/\\n?\\d+ nodes/.test(g.textContent) && !g.textContent.includes('×')) return g.id;"
+                    "   if (/\\n?\\d+ nodes/.test(g.textContent)) return g.id;"
                     " return null; }")
                 if scope is None:
                     break
