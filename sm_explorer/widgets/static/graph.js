@@ -36,7 +36,12 @@ function render({ model, el }) {
   const hint = document.createElement("span");
   hint.className = "smx-graph-hint";
   hint.textContent = "drag to pan · wheel to zoom · click a box";
-  frame.append(stage, status, bar);
+  // the minimap: a small copy of the picture with the visible part outlined; click to go there
+  const mini = document.createElement("div");
+  mini.className = "smx-graph-mini";
+  const miniView = document.createElement("div");
+  miniView.className = "smx-graph-mini-view";
+  frame.append(stage, status, bar, mini);
   el.appendChild(frame);
 
   let scale = 1, x = 0, y = 0;
@@ -44,7 +49,41 @@ function render({ model, el }) {
   let key = null;  // the view_key the viewport belongs to
   const viewports = new Map();  // view_key -> the viewport it was left at
   let edges = [];  // [element, from id, to id]
-  const apply = () => { stage.style.transform = `translate(${x}px, ${y}px) scale(${scale})`; };
+  let miniScale = 0;
+  const MINI = 160;  // px: the minimap's longer side
+  function miniUpdate() {
+    const w = frame.clientWidth, h = frame.clientHeight;
+    const whole = size.width * scale <= w && size.height * scale <= h;
+    mini.style.display = whole || !miniScale ? "none" : "block";
+    if (whole || !miniScale) return;
+    miniView.style.left = `${(-x / scale) * miniScale}px`;
+    miniView.style.top = `${(-y / scale) * miniScale}px`;
+    miniView.style.width = `${(w / scale) * miniScale}px`;
+    miniView.style.height = `${(h / scale) * miniScale}px`;
+  }
+  function miniDraw(svg) {
+    mini.innerHTML = "";
+    miniScale = 0;
+    if (!svg) return;
+    miniScale = MINI / Math.max(size.width, size.height);
+    const copy = svg.cloneNode(true);
+    // a picture only: no ids or classes that could be taken for the real boxes
+    for (const e of [copy, ...copy.querySelectorAll("[id], [class]")]) { e.removeAttribute("id"); e.removeAttribute("class"); }
+    copy.querySelectorAll("a").forEach((a) => a.removeAttribute("xlink:title"));
+    copy.setAttribute("width", `${size.width * miniScale}px`);
+    copy.setAttribute("height", `${size.height * miniScale}px`);
+    mini.style.width = `${size.width * miniScale}px`;
+    mini.style.height = `${size.height * miniScale}px`;
+    mini.append(copy, miniView);
+  }
+  mini.addEventListener("mousedown", (event) => {
+    event.stopPropagation();
+    const box = mini.getBoundingClientRect();
+    const px = (event.clientX - box.left) / miniScale, py = (event.clientY - box.top) / miniScale;
+    x = frame.clientWidth / 2 - px * scale; y = frame.clientHeight / 2 - py * scale;
+    apply();
+  });
+  const apply = () => { stage.style.transform = `translate(${x}px, ${y}px) scale(${scale})`; miniUpdate(); };
 
   function zoomAt(factor, px, py) {
     const next = Math.min(MAX_SCALE, Math.max(MIN_SCALE, scale * factor));
@@ -115,6 +154,7 @@ function render({ model, el }) {
         t.parentNode.dataset.title = t.textContent; t.remove();
       });
     }
+    miniDraw(svg);
     edges = [];
     stage.querySelectorAll("g.edge").forEach((g) => {
       const [from, to] = (g.dataset.title || "").split("->");
