@@ -183,7 +183,9 @@ class GraphView(View):
                 self.box_of[node.name] = dot_id[target]
         calls = {site.node: site for site in graph.call_sites()}
         lines = [
-            "digraph G {", "  rankdir=TB;", "  newrank=true;",
+            # nslimit bounds graphviz's network simplex (x positions): same pictures here, and a
+            # view whose layout took 2.5 s takes 0.2 s
+            "digraph G {", "  rankdir=TB;", "  newrank=true;", "  nslimit=5;",
             '  node [fontname="Helvetica", fontsize=10, style="filled,rounded", shape=box, penwidth=1];',
             '  edge [fontname="Helvetica", fontsize=8, color="#666666", arrowsize=0.6];',
         ]
