@@ -66,6 +66,7 @@ class GraphPane(w.VBox):
         self._lock = threading.Lock()
         self._echo = False  # set while Python itself moves the browser's selection
         self._syncing = False  # set while show() moves the dropdown to what it shows
+        self._anchor_scope: str | None = None  # the scope just expanded or collapsed
         self.target = w.Dropdown(options=_targets(model), description="show", layout=w.Layout(width="60%"))
         self.back_button = w.Button(description="◀ back", disabled=True)
         self.crumbs = w.HTML()
@@ -195,6 +196,7 @@ class GraphPane(w.VBox):
                 return  # a newer request superseded this one
             view.ids, view.box_of = ids, box_of
             with self.svg.hold_sync():
+                self.svg.anchor = self._anchor_box(view)
                 self.svg.view_key = f"{self._current[0]}:{self._current[1]}"
                 self.svg.svg = svg
                 self.svg.busy = ""
@@ -205,6 +207,19 @@ class GraphPane(w.VBox):
                         self.select(unit)  # now inside a collapsed box: the box is what is selected
                     else:
                         self._show_selected(self.selection)
+
+    def _anchor_box(self, view: GraphView) -> str:
+        """The box that now shows the scope just expanded or collapsed: its first member
+        (expanded), or the scope's own box (collapsed). The browser keeps it where the
+        clicked box was."""
+        scope, self._anchor_scope = self._anchor_scope, None
+        if not scope:
+            return ""
+        own = next((k for k, v in view.ids.items() if v == f"scope:{scope}"), None)
+        if own is not None:
+            return own
+        inside = sorted(n for n in view.box_of if n.startswith(scope + "/"))
+        return view.box_of[inside[0]] if inside else ""
 
     def wait(self, timeout: float | None = 120.0) -> None:
         """Block until every pending layout is done and the newest is shown (scripts, tests)."""
@@ -320,6 +335,7 @@ class GraphPane(w.VBox):
             return
         kind, _, path = self.selection.partition(":")
         self.view.expand(path if kind == "scope" else self.selection)
+        self._anchor_scope = path if kind == "scope" else None
         self.relayout()
 
     def collapse(self) -> None:
@@ -328,6 +344,7 @@ class GraphPane(w.VBox):
         path = self.selection[6:] if self.selection.startswith("scope:") else self.selection.rpartition("/")[0]
         if path:
             self.view.collapse(path)
+            self._anchor_scope = path
             self.relayout()
 
     def drill(self) -> None:

@@ -32,3 +32,4 @@ class SvgGraph(anywidget.AnyWidget):
     kept = traitlets.List(traitlets.Unicode()).tag(sync=True)
     dim = traitlets.Bool(False).tag(sync=True)  # dim every box not in ``kept``
     busy = traitlets.Unicode("").tag(sync=True)  # "laying out N boxes…" while graphviz runs
+    anchor = traitlets.Unicode("").tag(sync=True)  # after expand/collapse: the box to keep where the clicked one was

@@ -125,7 +125,8 @@ STATE_CELL = (
     "import json\n"
     "print('SMX-STATE ' + json.dumps({'feeds': explorer.feeds, 'fetches': explorer.fetches,\n"
     "    'pruned': None if explorer.pruned is None else sorted(explorer.pruned.node_set),\n"
-    "    'selection': pane.selection, 'view': pane.svg.view_key}))"
+    "    'selection': pane.selection, 'view': pane.svg.view_key,\n"
+    "    'anchor': pane.svg.anchor}))"
 )
 
 

@@ -103,9 +103,19 @@ def test_search_expand_and_drill_down(open_notebook: Any, front_end: Any, artifa
     expect(nb.node("Softmax")).to_have_count(0)
     collapsed = boxes.count()
     nb.node("probs_1").click()  # the collapsed scope's box
+    frame = graph.locator(".smx-graph")
+
+    def centre(box: Any) -> tuple[float, float]:  # in the frame: the notebook may scroll meanwhile
+        origin = frame.bounding_box()
+        return box["x"] + box["width"] / 2 - origin["x"], box["y"] + box["height"] / 2 - origin["y"]
+
+    before = centre(nb.node("probs_1").bounding_box())
     nb.press("expand scope")
     expect(boxes).not_to_have_count(collapsed)
     expect(nb.node("Softmax")).to_have_count(1)
+    anchor = nb.state()["anchor"]  # the box of the expanded scope's first node
+    after = centre(graph.locator(f".smx-graph g.node#{anchor}").bounding_box())  # where the scope's box was
+    assert abs(before[0] - after[0]) < 3 and abs(before[1] - after[1]) < 3, (before, after)
     # drill into a function from the outer graph, then back
     graph.locator("select").first.select_option(label="MetaGraph graph (TF2: outer graph)")
     expect(graph.locator(".smx-crumbs")).to_contain_text("graph")

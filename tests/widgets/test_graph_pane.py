@@ -214,7 +214,10 @@ def test_collapsing_around_the_selection_selects_the_new_box(dot_binary):
     pane.wait()
     scope = softmax.rpartition("/")[0]
     assert pane.selection == f"scope:{scope}" and pane.view.ids[pane.svg.selected] == pane.selection
+    assert pane.svg.anchor == pane.svg.selected  # the browser keeps the new box where the old one was
     pane.buttons["expand"].click()
     pane.wait()
+    first = min(n for n in pane.view.box_of if n.startswith(scope + "/"))
+    assert pane.svg.anchor == pane.view.box_of[first] != ""  # the scope's first member takes its place
     assert scope not in pane.view.collapsed and pane.view.box_of[softmax] in pane.view.ids
     assert pane.view.ids[pane.view.box_of[softmax]] == softmax

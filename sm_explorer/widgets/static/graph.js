@@ -120,8 +120,10 @@ function render({ model, el }) {
 
   function ids(name) { return new Set(model.get(name) || []); }
 
+  let lastSelected = "";  // the last box selected: an update may clear the selection before it redraws
   function mark() {
     const selected = model.get("selected");
+    if (selected) lastSelected = selected;
     const feeds = ids("feeds"), fetches = ids("fetches"), hits = ids("hits"), kept = ids("kept");
     const dim = model.get("dim");
     stage.querySelectorAll("g.node").forEach((g) => {
@@ -138,7 +140,17 @@ function render({ model, el }) {
     }
   }
 
+  function frameCentre(el) {
+    // in the frame's own coordinates: the notebook around it may scroll meanwhile
+    const r = el.getBoundingClientRect(), f = frame.getBoundingClientRect();
+    return [r.left + r.width / 2 - f.left, r.top + r.height / 2 - f.top];
+  }
+
   function draw() {
+    // the clicked box's place on screen, to put the box that replaces it (anchor) there
+    const same = model.get("view_key") === key;
+    const clicked = same && lastSelected && stage.querySelector(`g.node#${lastSelected}`);
+    const place = clicked ? frameCentre(clicked) : null;
     stage.innerHTML = model.get("svg");
     const svg = stage.querySelector("svg");
     if (svg) {
@@ -176,6 +188,13 @@ function render({ model, el }) {
       else requestAnimationFrame(firstView);  // after the frame has its size
     }
     apply();
+    const anchor = place && model.get("anchor") && stage.querySelector(`g.node#${model.get("anchor")}`);
+    if (anchor) {
+      const [ax, ay] = frameCentre(anchor);
+      x += place[0] - ax; y += place[1] - ay;
+      apply();
+    }
+    if (!same) lastSelected = "";
     mark();
   }
 
