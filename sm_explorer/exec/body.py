@@ -1,7 +1,11 @@
-"""A graph or function body, parsed once for evaluation.
+"""What the interpreter runs: a graph-layer ``Graph``, seen as a run body.
 
-References are resolved to (node, flat output index) pairs; function
-arguments become ("@arg", i). Decoded attrs are cached per node.
+The graph model (``sm_explorer.graph``) parses NodeDef inputs, resolving
+function-style ``node:arg:index`` references through the op signatures; a
+``Body`` only borrows its nodes and resolved inputs (no copies, no parsing)
+and adds what the interpreter keeps per body: decoded attrs, consumers,
+output counts and cached static values. Function inputs are the graph's
+``_Arg`` nodes, fed by ``TensorRef(arg, 0)``.
 """
 
 from __future__ import annotations
@@ -12,21 +16,22 @@ from typing import Any
 from sm_explorer._proto import graph_pb2
 from sm_explorer.exec.attrs import decode_attrs
 from sm_explorer.exec.errors import ExecutionError
-from sm_explorer.graph.opdefs import OpSignatures
+from sm_explorer.graph.graph import Graph, parse_tensor_name
+from sm_explorer.graph.library import Library
+from sm_explorer.graph.nodes import Node, TensorRef, parse_input
 
-__all__ = ["Body", "Ref", "ARG", "graph_body", "function_body"]
+__all__ = ["Body", "Ref", "run_body", "graph_body", "function_body"]
 
-ARG = "@arg"
-Ref = tuple[str, int]
+Ref = TensorRef
 
 
 @dataclass
 class Body:
     name: str  # "graph" or the function's name
-    nodes: dict[str, graph_pb2.NodeDef]
+    nodes: dict[str, Node]
     inputs: dict[str, list[Ref]]
     controls: dict[str, list[str]]
-    args: list[str] = field(default_factory=list)
+    args: list[str] = field(default_factory=list)  # the _Arg nodes a call feeds, in order
     outputs: list[Ref] = field(default_factory=list)
     control_outputs: list[str] = field(default_factory=list)
     _attrs: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -48,76 +53,69 @@ class Body:
             self._users = users
         return self._users
 
-    def attrs(self, node: graph_pb2.NodeDef) -> dict[str, Any]:
+    def attrs(self, node: Node) -> dict[str, Any]:
         cached = self._attrs.get(node.name)
         if cached is None:
-            cached = self._attrs[node.name] = decode_attrs(node, f"node {node.name!r} of {self.name}")
+            cached = self._attrs[node.name] = decode_attrs(node.proto, f"node {node.name!r} of {self.name}")
         return cached
 
     def parse_ref(self, text: str) -> Ref:
         """A graph-style tensor name ("x", "x:1") as a Ref, checked."""
-        name, _, index = text.partition(":")
-        if name not in self.nodes or (index and not index.isdigit()):
+        ref = parse_tensor_name(text) if ":" in text else parse_input(text)
+        if not isinstance(ref, TensorRef) or ref.node not in self.nodes or not ref.known:
             raise ExecutionError(f"{self.name} has no tensor {text!r}")
-        return name, int(index or 0)
+        return ref
 
 
-def graph_body(graph: graph_pb2.GraphDef) -> Body:
-    nodes = {n.name: n for n in graph.node}
-    inputs: dict[str, list[Ref]] = {}
-    controls: dict[str, list[str]] = {}
-    for node in graph.node:
-        data, ctrl = [], []
-        for ref in node.input:
-            if ref.startswith("^"):
-                ctrl.append(ref[1:])
-                continue
-            name, _, index = ref.partition(":")
-            data.append((name, int(index) if index.isdigit() else 0))
-        inputs[node.name], controls[node.name] = data, ctrl
-    return Body("graph", nodes, inputs, controls)
+def run_body(graph: Graph, name: str | None = None, nodes: dict[str, Node] | None = None) -> Body:
+    """``graph`` as a run body; with ``nodes``, a part of it (a pruned subgraph, some
+    nodes replaced), run as a graph: its inputs are what the caller feeds.
 
+    A function's references must resolve: one to an output argument of an op nothing
+    describes is taken as its first output when it asks for index 0, as before."""
+    name = name or graph.name
+    function = graph.kind != "graph"
+    part = nodes is not None
+    nodes = graph.nodes if nodes is None else nodes
+    signatures = graph.library.signatures
 
-def function_body(function: graph_pb2.FunctionDef, signatures: OpSignatures) -> Body:
-    name = function.signature.name
-    args = [a.name for a in function.signature.input_arg]
-    arg_index = {a: i for i, a in enumerate(args)}
-    nodes = {n.name: n for n in function.node_def}
-
-    def resolve(ref: str) -> Ref:
-        parts = ref.split(":")
-        if len(parts) == 1:
-            if ref in arg_index:
-                return ARG, arg_index[ref]
-            if ref in nodes:
-                return ref, 0
-        elif parts[0] in nodes:
-            node = nodes[parts[0]]
-            if len(parts) == 2 and parts[1].isdigit():
-                return parts[0], int(parts[1])
-            index = int(parts[2]) if len(parts) == 3 and parts[2].isdigit() else 0
-            flat = signatures.flat_index(node, parts[1], index)
-            if flat is not None:
-                return parts[0], flat
-            if not signatures.layout(node) and index == 0:
-                return parts[0], 0  # unknown op: assume its first output
-        raise ExecutionError(f"function {name} refers to {ref!r}, which it does not define")
+    def checked(ref: TensorRef) -> TensorRef:
+        producer = graph.nodes.get(ref.node)
+        if ref.known and (producer is not None or not function):
+            return ref
+        if producer is not None and ref.index == 0 and not signatures.layout(producer.proto):
+            return TensorRef(ref.node, 0)  # unknown op: assume its first output
+        raise ExecutionError(f"function {name} refers to {ref.name!r}, which it does not define")
 
     inputs: dict[str, list[Ref]] = {}
     controls: dict[str, list[str]] = {}
-    for node in function.node_def:
-        data, ctrl = [], []
-        for ref in node.input:
-            if ref.startswith("^"):
-                ctrl.append(ref[1:])
-            else:
-                data.append(resolve(ref))
-        inputs[node.name], controls[node.name] = data, ctrl
-    outputs = []
-    for arg in function.signature.output_arg:
-        if arg.name not in function.ret:
-            raise ExecutionError(f"function {name} does not say what its output {arg.name!r} is")
-        outputs.append(resolve(function.ret[arg.name]))
-    control_outputs = [function.control_ret.get(c, c) for c in function.signature.control_output]
-    control_outputs = [c for c in control_outputs if c in nodes]
-    return Body(name, nodes, inputs, controls, args, outputs, control_outputs)
+    for node_name, node in nodes.items():
+        refs = node.inputs
+        if function or not all(ref.known for ref in refs):
+            refs = [checked(ref) for ref in refs]
+        inputs[node_name], controls[node_name] = refs, node.control_inputs
+    body = Body(name, nodes, inputs, controls)
+    if function and not part:
+        body.args = [n for n in graph.inputs if n in nodes]
+        fdef = graph.library.functions.get(graph.function or "")
+        for arg in fdef.signature.output_arg if fdef is not None else ():
+            ref = graph.outputs.get(arg.name)
+            if ref is None:
+                raise ExecutionError(f"function {name} does not say what its output {arg.name!r} is")
+            body.outputs.append(checked(ref))
+        body.control_outputs = [c for c in graph.control_outputs if c in nodes]
+    return body
+
+
+def function_body(library: Library, name: str) -> Body:
+    """Library function ``name`` as a run body (its graph is the library's, shared)."""
+    if name not in library.functions:
+        raise ExecutionError(f"the model has no function {name!r}")
+    return run_body(library.function_graph(name))
+
+
+def graph_body(graph_def: graph_pb2.GraphDef) -> Body:
+    """A bare GraphDef as a run body (built by the graph layer; for tests and tools)."""
+    from sm_explorer.graph.build import build_graph_def
+
+    return run_body(build_graph_def(Library(graph_def), graph_def))

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from sm_explorer.exec.body import Body
     from sm_explorer.exec.interpreter import Interpreter
 
-__all__ = ["deref", "permitted", "truthy"]
+__all__ = ["deref", "permitted", "truthy", "initialized_variable"]
 
 # Ops that take a TF1 reference (the variable itself) rather than its value.
 REF_INPUT_OPS = {"Assign", "AssignAdd", "AssignSub", "IsVariableInitialized"}
@@ -43,7 +43,7 @@ def truthy(value: Any) -> bool:
 
 
 def _attr_name(node: Any, key: str) -> str:
-    attr = node.attr.get(key)
+    attr = node.proto.attr.get(key)
     if attr is None or attr.WhichOneof("value") != "func":
         raise ExecutionError(f"node {node.name!r} ({node.op}) has no function attr {key!r}")
     return attr.func.name
@@ -70,7 +70,7 @@ def _if(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int) -
 
 @handles("Case", "StatelessCase", inputs=1)
 def _case(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int) -> list[Any]:
-    branches = [f.name for f in node.attr["branches"].list.func] if "branches" in node.attr else []
+    branches = [f.name for f in node.proto.attr["branches"].list.func] if "branches" in node.proto.attr else []
     if not branches:
         raise ExecutionError(f"node {node.name!r} (Case) has no branches")
     index = int(np.asarray(inputs[0]).reshape(-1)[0]) if np.asarray(inputs[0]).size else -1
@@ -109,7 +109,7 @@ def _switch(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: in
 
 
 def _variable(it: Interpreter, node: Any, ref: bool) -> VariableHandle:
-    shared = node.attr["shared_name"].s.decode("utf-8", "replace") if "shared_name" in node.attr else ""
+    shared = node.proto.attr["shared_name"].s.decode("utf-8", "replace") if "shared_name" in node.proto.attr else ""
     name = shared or node.name
     ckpt = it.model.checkpoint
 
@@ -138,6 +138,17 @@ def _slice_infos(it: Interpreter) -> dict[str, Any]:
     from sm_explorer.graph.variables import slice_infos
 
     return slice_infos(it.library)
+
+
+def initialized_variable(it: Interpreter, node: Any, value: np.ndarray) -> np.ndarray:
+    """The variable of ``node`` (a captured ``_Arg``: its own) holding ``value``, as the
+    resource value to feed for its output: what an exported pruned graph's init op does."""
+    if node.op == "_Arg":
+        handle = it.store.get(("variable", node.name), lambda: VariableHandle(node.name))
+    else:
+        handle = _variable(it, node, ref=node.op in ("VariableV2", "Variable"))
+    handle.assign(value)
+    return wrap(handle)
 
 
 @handles("VarHandleOp")
@@ -192,7 +203,7 @@ def _is_initialized(it: Interpreter, body: Body, node: Any, inputs: list[Any], d
 
 @handles("VariableShape", inputs=1)
 def _variable_shape(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: int) -> list[Any]:
-    out = node.attr["out_type"].type if "out_type" in node.attr else 3
+    out = node.proto.attr["out_type"].type if "out_type" in node.proto.attr else 3
     shape = as_handle(inputs[0], VariableHandle, node.name).read().shape
     return [np.asarray(shape, dtype=np.int64 if out == 9 else np.int32)]
 

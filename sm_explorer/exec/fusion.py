@@ -99,9 +99,9 @@ def plan_tails(body: Body, needed: set[str], feeds: dict[Ref, Any], pinned: set[
             if op == "BiasAdd" and not _channels_last(body, body.nodes[nxt]):
                 break
             arity = 2 if op in _BINARY else 1
-            if len(refs) != arity or refs.count((current, 0)) != 1:
+            if len(refs) != arity or refs.count(Ref(current, 0)) != 1:
                 break
-            position = refs.index((current, 0))
+            position = refs.index(Ref(current, 0))
             if op == "BiasAdd" and position != 0:
                 break
             tail.nodes.append(nxt)
@@ -251,7 +251,7 @@ def plan_pads(body: Body, needed: set[str], feeds: dict[Ref, Any], pinned: set[s
             continue
         attrs = body.attrs(consumer)
         valid = str(attrs.get("padding")) == "VALID" and str(attrs.get("data_format", "NHWC")) == "NHWC"
-        if refs[0] == (name, 0) and valid:
+        if refs[0] == Ref(name, 0) and valid:
             pads.add(name)
     return pads
 

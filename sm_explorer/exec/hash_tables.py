@@ -37,7 +37,9 @@ def _create(it: Interpreter, body: Body, node: Any, inputs: list[Any], depth: in
     table = it.store.get(
         key,
         lambda: TableHandle(
-            shared or node.name, numpy_type(node.attr["key_dtype"].type), numpy_type(node.attr["value_dtype"].type)
+            shared or node.name,
+            numpy_type(node.proto.attr["key_dtype"].type),
+            numpy_type(node.proto.attr["value_dtype"].type),
         ),
     )
     return [wrap(table)]

@@ -18,7 +18,7 @@ import numpy as np
 
 from sm_explorer.errors import LimitError, SavedModelError
 from sm_explorer.exec import builtin, hash_tables  # noqa: F401  (register their handlers)
-from sm_explorer.exec.body import ARG, Body, Ref, function_body, graph_body
+from sm_explorer.exec.body import Body, Ref, function_body, run_body
 from sm_explorer.exec.errors import ExecutionError, MissingInputError, RefusedOpError, UnsupportedOpError, note
 from sm_explorer.exec.fusion import Epilogue, Tail, fold_scale, lazy_pad, plan_pads, plan_tails, unpad
 from sm_explorer.exec.handlers import HANDLERS, MIN_INPUTS
@@ -79,15 +79,12 @@ class Interpreter:
 
     def graph(self) -> Body:
         if "" not in self._bodies:
-            self._bodies[""] = graph_body(self.model.graph_def)
+            self._bodies[""] = run_body(self.library.outer_graph())
         return self._bodies[""]
 
     def function(self, name: str) -> Body:
         if name not in self._bodies:
-            fdef = self.model.functions.get(name)
-            if fdef is None:
-                raise ExecutionError(f"the model has no function {name!r}")
-            self._bodies[name] = function_body(fdef, self.signatures)
+            self._bodies[name] = function_body(self.library, name)
         return self._bodies[name]
 
     # ---- entry points ----
@@ -99,7 +96,7 @@ class Interpreter:
         body = self.function(name)
         if len(args) != len(body.args):
             raise ExecutionError(f"function {name} takes {len(body.args)} inputs, got {len(args)}")
-        feeds = {(ARG, i): value for i, value in enumerate(args)}
+        feeds = {Ref(arg, 0): value for arg, value in zip(body.args, args)}
         return self.run(body, feeds, body.outputs, body.control_outputs, depth)
 
     def run(
@@ -236,9 +233,10 @@ class Interpreter:
         needed: set[str] = set()
         fed_nodes = {ref[0] for ref in feeds}  # a control dependency on a fed node is satisfied
         stack = [ref[0] for ref in fetches if ref not in feeds] + list(targets)
+        args = set(body.args)
         for ref in fetches:
-            if ref not in feeds and ref[0] == ARG:
-                raise MissingInputError(f"{body.name}: input {ref[1]} is not given")
+            if ref not in feeds and ref[0] in args:
+                raise MissingInputError(f"{body.name}: input {ref[0]!r} is not given")
         while stack:
             name = stack.pop()
             if name in needed:
@@ -250,8 +248,8 @@ class Interpreter:
             for ref in body.inputs[name]:
                 if ref in feeds:
                     continue
-                if ref[0] == ARG:
-                    raise MissingInputError(f"{body.name}: needs input {body.args[ref[1]]!r}, which is not given")
+                if ref[0] in args:
+                    raise MissingInputError(f"{body.name}: needs input {ref[0]!r}, which is not given")
                 stack.append(ref[0])
             stack.extend(c for c in body.controls[name] if c not in fed_nodes)
         return needed
@@ -267,10 +265,10 @@ class Interpreter:
         users: dict[str, list[str]] = {n: [] for n in needed}
         consumers: dict[str, int] = {}
         for name in needed:
-            deps = {r[0] for r in body.inputs[name] if r not in feeds and r[0] != ARG}
+            deps = {r[0] for r in body.inputs[name] if r not in feeds}
             deps |= {c for c in body.controls[name] if c in needed}
             if name in tails:
-                deps |= {r[0] for r in tails[name].sides if r is not None and r not in feeds and r[0] != ARG}
+                deps |= {r[0] for r in tails[name].sides if r is not None and r not in feeds}
             for dep in deps:
                 pending[name] += 1
                 users[dep].append(name)
@@ -398,6 +396,6 @@ class Interpreter:
     def _num_outputs(self, body: Body, node: Any) -> int:
         count = body.output_counts.get(node.name)
         if count is None:
-            layout = self.signatures.layout(node)
+            layout = self.signatures.layout(node.proto)
             count = body.output_counts[node.name] = sum(n for _, n in layout) if layout else 1
         return count

@@ -1,21 +1,28 @@
-"""Calling a pruned function on NumPy.
+"""Calling a pruned function on NumPy, straight from the graph model.
 
-The pruned subgraph is exported as a self-contained GraphDef whose variable
-reads are placeholders; those are fed with the checkpoint's values (mapped,
-not copied) and the graph runs in a fresh interpreter over the same model,
-so control-flow branches and loop bodies still find their functions. The
-exported body is made by ``pruned_body``; the caller keeps it between calls.
+The interpreter runs the pruned nodes of the function's graph (no GraphDef is
+exported and parsed again). Variables are set up as the exported graph's
+would be: a variable only read feeds its reads with the checkpoint's value
+(mapped, not copied); one used otherwise (assigned, passed to a loop) is
+assigned that value before the run. Captured constants and assets become the
+Consts an export would write. Each call runs in a fresh interpreter over the
+same model, so control-flow branches and loop bodies still find their
+functions and no variable write outlives the call. ``pruned_body`` makes the
+body; the caller keeps it between calls.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sm_explorer.exec.body import Body, graph_body
+from sm_explorer.exec.body import Body, Ref, run_body
+from sm_explorer.exec.builtin import initialized_variable
 from sm_explorer.exec.convert import Mismatch, to_tensor
 from sm_explorer.exec.errors import ExecutionError
 from sm_explorer.exec.interpreter import DEAD, Interpreter
 from sm_explorer.exec.session import ArgumentError
+from sm_explorer.graph.export import HANDLE_OPS, capture_node, is_variable, plan_variables, variable_value
+from sm_explorer.graph.nodes import Node, TensorRef
 
 if TYPE_CHECKING:
     from sm_explorer.graph.prune import PrunedFunction
@@ -24,6 +31,7 @@ __all__ = ["call_pruned", "pruned_body"]
 
 
 def _bind(pruned: PrunedFunction, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Input spec name -> value, converted to the spec's dtype."""
     specs = pruned.inputs
     if len(args) > len(specs):
         raise ArgumentError(f"the pruned function takes {len(specs)} inputs, got {len(args)} positional")
@@ -51,8 +59,30 @@ def _bind(pruned: PrunedFunction, args: tuple, kwargs: dict[str, Any]) -> dict[s
 
 
 def pruned_body(pruned: PrunedFunction) -> Body:
-    """The pruned subgraph, exported and parsed for the interpreter (worth keeping)."""
-    return graph_body(pruned.graph_def(variables="placeholders"))
+    """The pruned nodes as a run body (worth keeping): the graph's own nodes, but for
+    captured inputs that are not variables, which become what an export writes."""
+    graph = pruned.graph
+    nodes = {name: graph.nodes[name] for name in pruned.nodes}
+    notes: list[str] = []  # what an export could not make self-contained: export's to report
+    for name, binding in pruned.captures.items():
+        node = nodes[name]
+        if node.op in (*HANDLE_OPS, "Placeholder") and not is_variable(binding):
+            proto = capture_node(graph, name, binding, notes)
+            nodes[name] = Node(name, proto.op, proto, [], [], node.origin)
+    return run_body(graph, "graph", nodes)
+
+
+def _variable_feeds(pruned: PrunedFunction, it: Interpreter) -> dict[Ref, Any]:
+    """Feeds that give the pruned nodes the saved variable values (see the module doc)."""
+    graph = pruned.graph
+    plan = plan_variables(pruned)
+    feeds: dict[Ref, Any] = {
+        TensorRef(name, 0): variable_value(graph, binding, source) for name, (binding, source) in plan.reads.items()
+    }
+    for name, (binding, _, _) in plan.handles.items():
+        value = variable_value(graph, binding, name)
+        feeds[TensorRef(name, 0)] = initialized_variable(it, graph.nodes[name], value)
+    return feeds
 
 
 def call_pruned(pruned: PrunedFunction, body: Body, args: tuple, kwargs: dict[str, Any]) -> Any:
@@ -62,15 +92,17 @@ def call_pruned(pruned: PrunedFunction, body: Body, args: tuple, kwargs: dict[st
     model = pruned.graph.library.model
     if model is None:
         raise ExecutionError("this pruned function does not come from a SavedModel, so it cannot run here")
-    feeds = {body.parse_ref(name): value for name, value in _bind(pruned, args, kwargs).items()}
-    for name, value in pruned.variable_values().items():
-        feeds[body.parse_ref(name)] = value
-    names = pruned.fetch_names
-    tensors = [n for n in leaves(names) if ":" in n]
-    targets = [n for n in leaves(names) if ":" not in n]
-    values = Interpreter(model).run(body, feeds, [body.parse_ref(n) for n in tensors], targets)
-    by_name = dict(zip(tensors, values))
-    for name, value in by_name.items():
+    given = _bind(pruned, args, kwargs)
+    it = Interpreter(model)
+    feeds = _variable_feeds(pruned, it)
+    feeds.update((ref, given[spec.name]) for ref, spec in zip(pruned.feeds, pruned.inputs))
+    fetches = leaves(pruned.structured_fetches)
+    tensors = [f for f in fetches if isinstance(f, TensorRef)]
+    targets = [f for f in fetches if not isinstance(f, TensorRef)]
+    values = it.run(body, feeds, tensors, targets)
+    by_ref = dict(zip(tensors, values))
+    shown = dict(zip(fetches, leaves(pruned.fetch_names)))  # as the exported graph names them
+    for ref, value in by_ref.items():
         if value is DEAD:
-            raise ExecutionError(f"fetch {name!r} is on an untaken branch of a Switch")
-    return map_structure(lambda n: by_name.get(n) if ":" in n else None, names)
+            raise ExecutionError(f"fetch {shown[ref]!r} is on an untaken branch of a Switch")
+    return map_structure(lambda f: by_ref.get(f) if isinstance(f, TensorRef) else None, pruned.structured_fetches)

@@ -20,6 +20,7 @@ from sm_explorer.exec.convert import Mismatch, fits, flatten_like, pack, to_tens
 from sm_explorer.exec.errors import ExecutionError
 from sm_explorer.exec.interpreter import DEAD, Interpreter, Limits
 from sm_explorer.exec.resources import VariableHandle, wrap
+from sm_explorer.graph.nodes import node_of
 
 if TYPE_CHECKING:
     from sm_explorer.core.functions import ConcreteFunction, Signature
@@ -222,10 +223,10 @@ class Session:
         for key in ("saved_model_main_op", "legacy_init_op"):
             entry = meta.collection_def.get(key)
             if entry is not None and entry.WhichOneof("kind") == "node_list" and entry.node_list.value:
-                return [n.split(":")[0].lstrip("^") for n in entry.node_list.value]
+                return [node_of(n) for n in entry.node_list.value]
         init = meta.signature_def.get("__saved_model_init_op")
         if init is not None and "__saved_model_init_op" in init.outputs:
-            return [init.outputs["__saved_model_init_op"].name.split(":")[0]]
+            return [node_of(init.outputs["__saved_model_init_op"].name)]
         return []
 
     def run_graph(self, feeds: Mapping[str, Any], fetches: list[str], targets: list[str] = ()) -> list[Any]:

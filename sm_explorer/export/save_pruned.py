@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sm_explorer.export.saved_model import Signature, SignatureTensor, write_saved_model
+from sm_explorer.graph.nodes import node_of, parse_input
 
 if TYPE_CHECKING:
     from sm_explorer.graph.prune import PrunedFunction
@@ -22,8 +23,9 @@ __all__ = ["save_pruned"]
 
 def _key(name: str, taken: set[str]) -> str:
     """A short signature key for a tensor: "model/dense/MatMul:1" -> "MatMul_1"."""
-    node, _, index = name.partition(":")
-    short = node.rsplit("/", 1)[-1] + (f"_{index}" if index not in ("", "0") else "")
+    ref = parse_input(name)
+    node, index = (ref, 0) if isinstance(ref, str) else (ref.node, ref.index)
+    short = node.rsplit("/", 1)[-1] + (f"_{index}" if index else "")
     base = re.sub(r"[^A-Za-z0-9_]", "_", short) or "tensor"
     key, i = base, 1
     while key in taken:
@@ -42,9 +44,9 @@ def save_pruned(pruned: PrunedFunction, path: str | Path, *, overwrite: bool = F
     taken = {n.name for n in graph_def.node}
     renamed: dict[str, str] = {}  # placeholder -> the variable's own name, where it is free
     for tensor in values:
-        node = tensor.split(":")[0]
+        node = node_of(tensor)
         binding = bindings.get(tensor)
-        wanted = binding.variable.name.split(":")[0] if binding is not None and binding.variable else node
+        wanted = node_of(binding.variable.name) if binding is not None and binding.variable else node
         name, i = wanted, 1
         while name in taken and name != node:
             name, i = f"{wanted}_{i}", i + 1
@@ -56,9 +58,12 @@ def save_pruned(pruned: PrunedFunction, path: str | Path, *, overwrite: bool = F
     graph_def.node.extend(kept)
     for node in graph_def.node:  # consumers now read the variable the writer adds
         for i, ref in enumerate(node.input):
-            base, _, index = ref.lstrip("^").partition(":")
-            if base in reads and index in ("", "0"):
-                node.input[i] = ("^" + renamed[base]) if ref.startswith("^") else reads[base]
+            parsed = parse_input(ref)
+            if isinstance(parsed, str):
+                if parsed in reads:
+                    node.input[i] = "^" + renamed[parsed]
+            elif parsed.node in reads and parsed.index == 0 and parsed.known:
+                node.input[i] = reads[parsed.node]
     taken: set[str] = set()
     inputs = {_key(s.name or "input", taken): SignatureTensor(s.name, s.dtype, s.shape) for s in pruned.inputs}
     outputs: dict[str, SignatureTensor] = {}
@@ -70,7 +75,7 @@ def save_pruned(pruned: PrunedFunction, path: str | Path, *, overwrite: bool = F
         outputs[_key(str(name), taken)] = SignatureTensor(spec.name, spec.dtype, spec.shape)
     return write_saved_model(
         path, graph_def, Signature(inputs, outputs),
-        {renamed[name.split(":")[0]]: value for name, value in values.items()},
+        {renamed[node_of(name)]: value for name, value in values.items()},
         overwrite=overwrite,
         model_root=model.files.root if model is not None else None,
         stripped_op_list=model.meta_graph.meta_info_def.stripped_op_list if model is not None else None,

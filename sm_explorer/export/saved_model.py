@@ -30,6 +30,7 @@ from sm_explorer._proto import graph_pb2, objects_pb2, saved_model_pb2, types_pb
 from sm_explorer.core import dtypes
 from sm_explorer.core.output import OutputError, atomic_dir
 from sm_explorer.export.bundle_writer import write_checkpoint
+from sm_explorer.graph.nodes import node_of
 
 __all__ = ["SignatureTensor", "Signature", "write_saved_model", "WRITER_NOTE"]
 
@@ -254,7 +255,7 @@ def _add_saver(graph: _Graph, variables: list[_Variable]) -> saved_model_pb2.Sav
 def _tensor_info(key: str, spec: SpecLike, graph: _Graph) -> saved_model_pb2.TensorInfo:
     if not isinstance(spec, SignatureTensor):
         spec = SignatureTensor(*spec)
-    node = spec.tensor.split(":")[0].lstrip("^")
+    node = node_of(spec.tensor)
     if node not in graph.nodes:
         raise ValueError(f"signature entry {key!r} names tensor {spec.tensor!r}, but the graph has no node {node!r}")
     name = spec.tensor if ":" in spec.tensor else f"{spec.tensor}:0"
@@ -265,7 +266,7 @@ def _signature_def(signature: Signature | Any, graph: _Graph) -> saved_model_pb2
     if not isinstance(signature, Signature):  # a SignatureDef proto (ours or TF's)
         proto = _copy(signature, saved_model_pb2.SignatureDef)
         for key, info in [*proto.inputs.items(), *proto.outputs.items()]:
-            if info.name and info.name.split(":")[0] not in graph.nodes:
+            if info.name and node_of(info.name) not in graph.nodes:
                 raise ValueError(f"signature entry {key!r} names {info.name!r}, which is not in the graph")
         return proto
     proto = saved_model_pb2.SignatureDef(method_name=signature.method_name)

@@ -19,6 +19,7 @@ from sm_explorer.core.specs import TensorSpec
 from sm_explorer.graph.build import MAX_DEPTH, MAX_NODES, build_function, build_graph_def
 from sm_explorer.graph.graph import Graph, UnknownNameError
 from sm_explorer.graph.library import Library
+from sm_explorer.graph.nodes import node_of
 from sm_explorer.graph.prune import PrunedFunction, prune
 from sm_explorer.graph.variables import bind_captures
 
@@ -45,11 +46,7 @@ def library_of(model: Any) -> Library:
 
 def graph_of(model: Any) -> Graph:
     """The outer graph of the model's MetaGraph (TF1 models live entirely here)."""
-    library = library_of(model)
-    graph = library.graphs.get("graph")
-    if graph is None:
-        graph = library.graphs["graph"] = build_graph_def(library, library.graph_def)
-    return graph
+    return library_of(model).outer_graph()
 
 
 def graph_from_graph_def(graph_def: graph_pb2.GraphDef, op_list: graph_pb2.OpList | None = None) -> Graph:
@@ -125,7 +122,7 @@ def prune_signature(signature: Signature, feeds: Any, fetches: Any) -> PrunedFun
     aliases.update({spec.name: outputs[k] for k, spec in signature.outputs.items() if spec.name and k in outputs})
 
     def translate(name: Any) -> Any:
-        if isinstance(name, str) and name not in graph and name.split(":")[0] not in graph:
+        if isinstance(name, str) and name not in graph and node_of(name) not in graph:
             return aliases.get(name, name)
         return name
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from sm_explorer._proto import graph_pb2
 from sm_explorer.errors import LimitError
 from sm_explorer.graph.graph import Graph
-from sm_explorer.graph.nodes import CALL_OPS, Node, Origin, TensorRef
+from sm_explorer.graph.nodes import CALL_OPS, Node, Origin, TensorRef, parse_input
 
 if TYPE_CHECKING:
     from sm_explorer.graph.library import Library
@@ -34,25 +34,18 @@ def build_graph_def(library: Library, graph_def: graph_pb2.GraphDef, name: str =
     """The outer graph: graph-style references (``node``, ``node:1``, ``^ctrl``)."""
     graph = Graph(library, name, "graph")
     functions = library.functions
-    cache: dict[str, TensorRef] = {}
+    cache: dict[str, TensorRef | str] = {}
     for nd in graph_def.node:
         inputs: list[TensorRef] = []
         controls: list[str] = []
         for text in nd.input:
-            if text.startswith("^"):
-                controls.append(text[1:])
-                continue
             ref = cache.get(text)
             if ref is None:
-                head, sep, tail = text.partition(":")
-                if not sep:
-                    ref = TensorRef(text, 0)
-                elif tail.isdecimal():
-                    ref = TensorRef(head, int(tail))
-                else:
-                    ref = TensorRef(head, 0, tail)
-                cache[text] = ref
-            inputs.append(ref)
+                ref = cache[text] = parse_input(text)
+            if isinstance(ref, str):
+                controls.append(ref)
+            else:
+                inputs.append(ref)
         if nd.name in graph.nodes:
             graph.notes.append(f"two nodes are called {nd.name!r}; the later one is kept")
         graph.nodes[nd.name] = Node(nd.name, nd.op, nd, inputs, controls, Origin(None, nd.name), nd.op in functions)
@@ -173,38 +166,34 @@ class _Builder:
         signatures = self.signatures
         cache: dict[str, TensorRef] = {}
 
-        def resolve(text: str) -> TensorRef:
-            parts = text.split(":")
-            if len(parts) == 1:
-                if text in arg_map:
-                    return arg_map[text]
-                return TensorRef(names.get(text, prefix + text), 0)
-            index = int(parts[-1]) if parts[-1].isdecimal() else 0
-            if len(parts) == 2:
-                base = arg_map.get(parts[0])
-                if base is not None:  # one element of a list input
+        def resolve(parsed: TensorRef) -> TensorRef:
+            node, index, arg = parsed
+            if arg is None:
+                base = arg_map.get(node)
+                if base is not None:  # a function input, or one element of a list input
                     return TensorRef(base.node, base.index + index, base.arg)
-                return TensorRef(names.get(parts[0], prefix + parts[0]), index)
-            producer = local.get(parts[0])
-            flat = signatures.flat_index(producer, parts[1], index) if producer is not None else None
+                return TensorRef(names.get(node, prefix + node), index)
+            producer = local.get(node)
+            flat = signatures.flat_index(producer, arg, index) if producer is not None else None
             if flat is None:
                 self.unknown += 1
-                return TensorRef(names.get(parts[0], prefix + parts[0]), index, parts[1])
-            return TensorRef(names[parts[0]], flat)
+                return TensorRef(names.get(node, prefix + node), index, arg)
+            return TensorRef(names[node], flat)
 
         local_names = set(names.values())
         for nd in fdef.node_def:
             inputs: list[TensorRef] = []
             controls: list[str] = []
             for text in nd.input:
-                if text.startswith("^"):
-                    target = text[1:]
-                    controls.append(names[target] if target in names else
-                                    arg_map[target].node if target in arg_map else prefix + target)
-                    continue
                 ref = cache.get(text)
                 if ref is None:
-                    ref = cache[text] = resolve(text)
+                    parsed = parse_input(text)
+                    if isinstance(parsed, str):
+                        target = parsed
+                        controls.append(names[target] if target in names else
+                                        arg_map[target].node if target in arg_map else prefix + target)
+                        continue
+                    ref = cache[text] = resolve(parsed)
                 inputs.append(ref)
             if start is not None and not any(r.node in local_names for r in inputs) and not any(
                 c in local_names for c in controls
@@ -217,7 +206,13 @@ class _Builder:
                 self.inline_call(nd, gname, target, inputs, controls, stack, origin)
             else:
                 self.add(Node(gname, nd.op, nd, inputs, controls, origin, nd.op in self.functions))
-        outputs = {key: cache.get(text) or resolve(text) for key, text in fdef.ret.items()}
+        outputs = {}
+        for key, text in fdef.ret.items():
+            ref = cache.get(text)
+            if ref is None:
+                parsed = parse_input(text)  # "^x" is no output: a reference to no node
+                ref = resolve(parsed) if isinstance(parsed, TensorRef) else TensorRef(prefix + text, 0)
+            outputs[key] = ref
         control_outputs = [names.get(n, prefix + n) for n in fdef.control_ret.values()]
         return outputs, control_outputs
 

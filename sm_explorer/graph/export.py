@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from sm_explorer.graph.prune import PrunedFunction
 
 __all__ = [
-    "to_graph_def", "plan_variables", "VariablePlan", "tensor_proto", "variable_value", "variable_values",
+    "to_graph_def", "plan_variables", "capture_node", "is_variable", "HANDLE_OPS", "VariablePlan", "tensor_proto",
+    "variable_value", "variable_values",
     "REF_WRITERS",
 ]
 
@@ -88,7 +89,7 @@ def _base_type(value: int) -> int:
     return value - dtypes.REF_OFFSET if value > dtypes.REF_OFFSET else value
 
 
-def _is_variable(binding: Binding | None) -> bool:
+def is_variable(binding: Binding | None) -> bool:
     return binding is not None and (binding.variable is not None or binding.checkpoint_key is not None)
 
 
@@ -116,7 +117,7 @@ def plan_variables(pruned: PrunedFunction) -> VariablePlan:
     for name in pruned.nodes:
         binding = bindings.get(name)
         op = graph.nodes[name].op
-        if binding is None or not _is_variable(binding) or op not in HANDLE_OPS:
+        if binding is None or not is_variable(binding) or op not in HANDLE_OPS:
             continue
         if op in ("VariableV2", "Variable"):
             keep = _written(pruned, name)
@@ -133,7 +134,7 @@ def plan_variables(pruned: PrunedFunction) -> VariablePlan:
         if node.op == "ReadVariableOp" and node.inputs:
             source = node.inputs[0].node
             binding = bindings.get(source)
-            if binding is not None and _is_variable(binding) and source not in handles:
+            if binding is not None and is_variable(binding) and source not in handles:
                 reads[name] = (binding, source)
     return VariablePlan(reads, handles)
 
@@ -242,12 +243,14 @@ def _handle(out: graph_pb2.GraphDef, graph: Graph, name: str, plan: tuple[Bindin
         assign.attr["validate_shape"].b = True
 
 
-def _capture(out: graph_pb2.GraphDef, graph: Graph, name: str, binding: Binding, notes: list[str]) -> None:
-    """A captured input that is not a variable: a constant, an asset path, or a placeholder."""
+def capture_node(graph: Graph, name: str, binding: Binding, notes: list[str]) -> graph_pb2.NodeDef:
+    """What a captured input that is not a variable stands for in a self-contained graph:
+    a constant, an asset path, a placeholder, or an outer-graph resource op as it is."""
     node = graph.nodes[name]
     obj = binding.obj
     model = graph.library.model
     source = model.nodes_by_name.get(obj.operation) if isinstance(obj, Constant) and model is not None else None
+    out = graph_pb2.GraphDef()
     if source is not None and "value" in source.attr and "dtype" in source.attr:
         const = out.node.add(name=name, op="Const")
         const.attr["value"].CopyFrom(source.attr["value"])
@@ -264,7 +267,9 @@ def _capture(out: graph_pb2.GraphDef, graph: Graph, name: str, binding: Binding,
     else:
         copy = out.node.add()
         copy.CopyFrom(node.proto)  # an outer-graph resource op (a hash table): keep it as it is
+        copy.name = name
         del copy.input[:]
+    return out.node[0]
 
 
 def _functions(graph: Graph, out: graph_pb2.GraphDef) -> None:
@@ -352,10 +357,10 @@ def to_graph_def(pruned: PrunedFunction, variables: str, *, clear_devices: bool 
         elif name in plan.handles:
             _handle(out, graph, name, plan.handles[name], variables)
         elif name in pruned.captures and node.op in HANDLE_OPS + ("Placeholder",):
-            if _is_variable(pruned.captures[name]):
+            if is_variable(pruned.captures[name]):
                 emitted.discard(name)  # only read: every read became a value node
             else:
-                _capture(out, graph, name, pruned.captures[name], notes)
+                out.node.append(capture_node(graph, name, pruned.captures[name], notes))
         else:
             _copy(out, pruned, name, waits.get(name, []), emitted, notes)
     if clear_devices:

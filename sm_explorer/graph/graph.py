@@ -16,7 +16,16 @@ from typing import TYPE_CHECKING, Any
 from sm_explorer.core import dtypes
 from sm_explorer.core.shapes import Shape, shape_of
 from sm_explorer.graph.errors import PruneError
-from sm_explorer.graph.nodes import CALL_OPS, CONTROL_FLOW_OPS, CallSite, Node, Tensor, TensorRef
+from sm_explorer.graph.nodes import (
+    CALL_OPS,
+    CONTROL_FLOW_OPS,
+    CallSite,
+    Node,
+    Tensor,
+    TensorRef,
+    node_of,
+    parse_tensor_name,
+)
 
 if TYPE_CHECKING:
     from sm_explorer.graph.library import Library
@@ -33,19 +42,6 @@ class UnknownNameError(PruneError, KeyError):
     """A node or tensor name that is not in the graph (the message suggests close ones)."""
 
     __str__ = Exception.__str__  # KeyError would quote the message
-
-
-def parse_tensor_name(name: str) -> TensorRef | None:
-    """``"node:3"`` -> TensorRef; None when ``name`` has no ``:index`` (an op name)."""
-    head, sep, tail = name.rpartition(":")
-    if not sep or not head:
-        return None
-    if tail.isdecimal():
-        return TensorRef(head, int(tail))
-    node, sep2, arg = head.partition(":")  # function style "node:arg:index" kept as unknown
-    if sep2 and tail.lstrip("-").isdecimal():
-        return TensorRef(node, int(tail), arg)
-    return None
 
 
 class Graph:
@@ -87,10 +83,11 @@ class Graph:
 
     def suggest(self, name: str) -> str:
         """'; did you mean ...' text for an unknown name, or ''."""
-        base = name.split(":")[0].lstrip("^")
+        base = node_of(name)
         close = difflib.get_close_matches(base, list(self.nodes), n=3, cutoff=0.6)
-        if ":" in name and not name.startswith("^"):
-            close = [f"{c}:{name.rsplit(':', 1)[1]}" for c in close]
+        ref = parse_tensor_name(name)
+        if ref is not None:
+            close = [f"{c}:{ref.index}" for c in close]
         return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
 
     def location(self, name: str) -> tuple[str | None, str]:

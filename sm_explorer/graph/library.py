@@ -57,6 +57,15 @@ class Library:
             _SHARED[model] = weakref.ref(library)
         return library
 
+    def outer_graph(self) -> Any:
+        """The GraphDef itself as a graph, built once."""
+        graph = self.graphs.get("graph")
+        if graph is None:
+            from sm_explorer.graph.build import build_graph_def
+
+            graph = self.graphs["graph"] = build_graph_def(self, self.graph_def)
+        return graph
+
     def function_graph(self, name: str) -> Any:
         """One library function as a graph (calls not inlined), built once."""
         key = ("function", name)

@@ -15,7 +15,10 @@ if TYPE_CHECKING:
     from sm_explorer.core.objects import Trackable, Variable
     from sm_explorer.core.shapes import Shape
 
-__all__ = ["TensorRef", "Origin", "Node", "CallSite", "Binding", "Tensor", "CALL_OPS", "CONTROL_FLOW_OPS"]
+__all__ = [
+    "TensorRef", "parse_input", "parse_tensor_name", "node_of", "Origin", "Node", "CallSite", "Binding", "Tensor",
+    "CALL_OPS", "CONTROL_FLOW_OPS",
+]
 
 # Ops whose function attrs are plain calls (inlined when flattening).
 CALL_OPS = frozenset({"PartitionedCall", "StatefulPartitionedCall"})
@@ -51,6 +54,41 @@ class TensorRef(NamedTuple):
 
     def __str__(self) -> str:
         return self.name
+
+
+def parse_input(text: str) -> TensorRef | str:
+    """One entry of a NodeDef's ``input`` list (the package's only parser of them).
+
+    A control input ``^node`` comes back as its node name (a str); anything else
+    as a TensorRef: ``node`` (output 0), ``node:1``, or function style
+    ``node:arg:2`` with ``arg`` set, which the graph builder resolves to a flat
+    index through the op's signature.
+    """
+    if text.startswith("^"):
+        return text[1:]
+    head, sep, tail = text.partition(":")
+    if not sep:
+        return TensorRef(text, 0)
+    if tail.isdecimal():
+        return TensorRef(head, int(tail))
+    arg, _, index = tail.partition(":")
+    return TensorRef(head, int(index) if index.isdecimal() else 0, arg)
+
+
+def parse_tensor_name(name: str) -> TensorRef | None:
+    """A tensor name a user gives (``"node:3"``, function style ``node:arg:index`` kept
+    as unknown) as a TensorRef; None when ``name`` has no ``:index`` (an op name)."""
+    head, sep, tail = name.rpartition(":")
+    if not sep or not head or not tail.isdecimal() or name.startswith("^"):
+        return None
+    ref = parse_input(name)
+    return ref if isinstance(ref, TensorRef) else None
+
+
+def node_of(text: str) -> str:
+    """The node a tensor, control input or op name refers to (``^a``, ``a:0``, ``a`` -> ``a``)."""
+    ref = parse_input(text)
+    return ref if isinstance(ref, str) else ref.node
 
 
 class Origin(NamedTuple):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NamedTuple
 
 from sm_explorer.core.objects import Variable
-from sm_explorer.graph.nodes import CALL_OPS, Binding, TensorRef
+from sm_explorer.graph.nodes import CALL_OPS, Binding, TensorRef, node_of
 
 if TYPE_CHECKING:
     from sm_explorer.graph.graph import Graph
@@ -81,7 +81,7 @@ def _tf1_sources(graph: Graph, library: Library) -> dict[str, Binding]:
     model = library.model
     if model is None:
         return {}
-    by_op = {v.name.split(":")[0]: v for v in model.variables}
+    by_op = {node_of(v.name): v for v in model.variables}
     entries = model.checkpoint.entries if model.checkpoint is not None else {}
     found = {}
     for node in graph.nodes.values():
@@ -124,7 +124,7 @@ def _asset_sources(graph: Graph, library: Library) -> dict[str, Binding]:
     found = {}
     pairs = [(a.filename, a.tensor_info.name) for a in model.meta_graph.asset_file_def]
     for filename, tensor in pairs + model.assets:  # model.assets keeps one tensor per file
-        name = tensor.split(":")[0]
+        name = node_of(tensor)
         node = graph.nodes.get(name)
         if node is not None and node.op == "Placeholder" and name not in found:
             found[name] = Binding(None, None, None, "asset path fed by the loader", filename)
@@ -182,7 +182,7 @@ def _name_sources(graph: Graph, library: Library, taken: dict[str, Binding]) -> 
         return {}
     by_name: dict[str, list[Variable]] = {}
     for v in model.variables:
-        by_name.setdefault(v.name.split(":")[0], []).append(v)
+        by_name.setdefault(node_of(v.name), []).append(v)
     found = {}
     for node in graph.nodes.values():
         if node.op != "VarHandleOp" or node.name in taken or "shared_name" not in node.proto.attr:
@@ -251,7 +251,7 @@ def slice_infos(library: Library) -> dict[str, SliceInfo]:
         for proto in variable_defs(model, key):
             info = proto.save_slice_info_def
             if info.full_name and info.var_shape:
-                found[proto.variable_name.split(":")[0]] = SliceInfo(
+                found[node_of(proto.variable_name)] = SliceInfo(
                     info.full_name, tuple(info.var_offset), tuple(info.var_shape)
                 )
     return found

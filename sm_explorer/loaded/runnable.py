@@ -19,7 +19,7 @@ class PrunedFunction(GraphPrunedFunction):
 
     @cached_property
     def _body(self) -> Body:
-        return pruned_body(self)  # exported and parsed once per pruned function, not per call
+        return pruned_body(self)  # made once per pruned function, not per call
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Run on NumPy: inputs by position (feed order) or by feed name; the

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sm_explorer.graph import Graph, Node
+from sm_explorer.graph.nodes import node_of
 from sm_explorer.render.collapse import Layout, plan
 from sm_explorer.render.dot import label_text, quote
 from sm_explorer.render.view_base import View
@@ -47,11 +48,11 @@ class Highlight:
 
     def normalized(self) -> Highlight:
         def nodes(names: Iterable[str]) -> set[str]:
-            return {n.split(":")[0].lstrip("^") for n in names}
+            return {node_of(n) for n in names}
 
         return Highlight(nodes(self.feeds), nodes(self.fetches),
                          None if self.kept is None else nodes(self.kept), nodes(self.hits),
-                         self.selected.split(":")[0] if self.selected else None)
+                         node_of(self.selected) if self.selected else None)
 
 
 GRID_FROM = 16  # this many alike boxes are stacked in a grid, not laid in one row
@@ -146,7 +147,7 @@ class GraphView(View):
     def box_ids(self, names: Iterable[str]) -> list[str]:
         """The DOT ids of the boxes that show these nodes (tensor names are accepted), as
         laid out by the last ``to_dot``; names not drawn are left out."""
-        ids = {self.box_of.get(n.split(":")[0].lstrip("^")) for n in names}
+        ids = {self.box_of.get(node_of(n)) for n in names}
         ids.discard(None)
         return sorted(ids)  # type: ignore[arg-type]
 
