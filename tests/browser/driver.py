@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # AppServer also serves tests that need no browser
     from playwright.sync_api import BrowserContext, Locator, Page, Route
 
-__all__ = ["AppServer", "ExplorerPage", "chromium_context", "CHROMIUM_ARGS", "VIEWPORT"]
+__all__ = ["AppServer", "ExplorerPage", "chromium_context", "stop_process", "CHROMIUM_ARGS", "VIEWPORT"]
 
 # Headless, no sandbox (tests run as root in containers), no GPU, none of the
 # background traffic a fresh profile makes, and 127.0.0.1 reached directly.
@@ -96,14 +96,19 @@ class AppServer:
 
     def stop(self, timeout: float = 20.0) -> int:
         """SIGTERM (the app then shuts its kernel down); SIGKILL its group if it hangs."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(5)
-        return self.process.returncode
+        return stop_process(self.process, timeout)
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 20.0) -> int:  # type: ignore[type-arg]
+    """SIGTERM a server started in its own session; SIGKILL its process group if it hangs."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(5)
+    return process.returncode
 
 
 @contextmanager

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -99,13 +98,9 @@ class JupyterServer:
         return f"{self.base}/notebooks/{notebook}?token={self.token}"
 
     def stop(self, timeout: float = 20.0) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(5)
+        from tests.browser.driver import stop_process
+
+        stop_process(self.process, timeout)
 
 
 def write_notebook(folder: Path, name: str, cells: list[str]) -> Path:
