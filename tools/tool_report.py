@@ -16,6 +16,8 @@ PACKAGES = [  # (distribution, what the tests use it for)
     ("voila", "sm-explorer serve (app extra)"),
     ("playwright", "browser tests (dev extra)"),
     ("nbclient", "notebook tests (dev extra)"),
+    ("jupyterlab", "JupyterLab front-end tests (dev extra)"),
+    ("notebook", "Notebook 7 front-end tests (dev extra)"),
     ("grpcio-tools", "generated-code freshness (dev extra)"),
 ]
 PROGRAMS = [  # (command, version flag, what the tests use it for)
