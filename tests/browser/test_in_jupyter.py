@@ -119,12 +119,16 @@ def test_search_expand_and_drill_down(open_notebook: Any, front_end: Any, artifa
     # drill into a function from the outer graph, then back
     graph.locator("select").first.select_option(label="MetaGraph graph (TF2: outer graph)")
     expect(graph.locator(".smx-crumbs")).to_contain_text("graph")
+    graph.locator(".smx-graph-button[title='zoom in']").click()  # a viewport of the user's own
     nb.node("StatefulPartitionedCall").click()
+    stage = graph.locator(".smx-stage")
+    viewport = stage.evaluate("e => e.style.transform")
     nb.press("open function")
     expect(graph.locator(".smx-crumbs")).to_contain_text("function")
     assert nb.state()["view"].startswith("function:")
     graph.get_by_role("button", name="◀ back").click()
     expect(graph.locator(".smx-crumbs")).not_to_contain_text("function")
     assert nb.state()["view"] == "graph:"
+    assert stage.evaluate("e => e.style.transform") == viewport  # back where the user was
     nb.page.screenshot(path=str(artifacts / f"jupyter-{front_end.kind}-keras.png"))
     assert not nb.our_errors(), nb.our_errors()
