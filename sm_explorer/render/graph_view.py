@@ -96,6 +96,7 @@ class GraphView(View):
         self.highlight = highlight or Highlight()
         self.ids: dict[str, str] = {}  # DOT id -> unit ("node name" or "scope:path")
         self.box_of: dict[str, str] = {}  # node name -> DOT id of the box that shows it
+        self._planned: tuple[tuple, Layout] | None = None  # (settings, the layout they give)
 
     def expand(self, scope: str) -> GraphView:
         self.collapsed.discard(scope)
@@ -108,6 +109,14 @@ class GraphView(View):
         return self
 
     def layout(self) -> Layout:
+        """Which boxes show which nodes, planned once per setting of budget, folding and scopes
+        (a pane counts the boxes before it draws them: that must not plan twice)."""
+        key = (self.budget, self.show_all, frozenset(self.expanded), frozenset(self.collapsed))
+        if self._planned is None or self._planned[0] != key:
+            self._planned = (key, self._plan())
+        return self._planned[1]
+
+    def _plan(self) -> Layout:
         hidden: set[str] = set()
         if not self.show_all:
             captured = self.graph.captures
@@ -167,8 +176,9 @@ class GraphView(View):
 
         members: dict[str, list[Node]] = {}
         extras: Counter[str] = Counter()
+        unit_of = {node.name: unit(node.name) for node in graph}  # folds followed once per node
         for node in graph:
-            target = unit(node.name)
+            target = unit_of[node.name]
             if target is None:
                 continue
             if node.name in folded:
@@ -177,11 +187,7 @@ class GraphView(View):
                 members.setdefault(target, []).append(node)
         dot_id = {u: f"n{i}" for i, u in enumerate(sorted(members))}
         self.ids = {v: k for k, v in dot_id.items()}
-        self.box_of = {}
-        for node in graph:
-            target = unit(node.name)
-            if target in dot_id:
-                self.box_of[node.name] = dot_id[target]
+        self.box_of = {name: dot_id[target] for name, target in unit_of.items() if target in dot_id}
         calls = {site.node: site for site in graph.call_sites()}
         lines = [
             # nslimit bounds graphviz's network simplex (x positions): same pictures here, and a
@@ -193,7 +199,7 @@ class GraphView(View):
         used_categories: set[str] = set()
         for u, nodes in sorted(members.items()):
             lines.append(self._unit_line(u, dot_id[u], nodes, extras[u], calls, marked, used_categories))
-        lines += self._edges(members, unit, dot_id, marked)
+        lines += self._edges(members, unit_of.get, dot_id, marked)
         lines += self._legend(used_categories)
         lines.append("}")
         return "\n".join(lines)

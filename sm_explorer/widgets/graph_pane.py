@@ -266,7 +266,8 @@ class GraphPane(w.VBox):
         self.view.highlight.selected = None if group else name
         if group:
             kind, _, path = name.partition(":")
-            members = sum(1 for unit in self.view.box_of if self.view.box_of[unit] == self._box(name))
+            box = self._box(name)
+            members = sum(1 for shown_in in self.view.box_of.values() if shown_in == box)
             self.tensor.options = []
             self.details.value = STYLE + f"<h4>{esc(kind)} {esc(path)}</h4><div>{members} nodes</div>"
         else:
