@@ -52,14 +52,10 @@ def plan(root: Scope, budget: int = 150, expand: Iterable[str] = (), collapse: I
     root, virtual_parent = _by_prefix(root, max(budget, SAME_KIND_RUN))
     forced_open = {p.strip("/") for p in expand}
     forced_shut = {p.strip("/") for p in collapse}
-    for path in list(forced_open):  # a scope forced open needs the virtual scope around it open too
+    for path in list(forced_open):  # a scope forced open needs its ancestors open, virtual ones too
         while path in virtual_parent or "/" in path:
             path = virtual_parent.get(path) or path.rpartition("/")[0]
             forced_open.add(path)
-    # A scope forced open needs its ancestors open too.
-    for path in list(forced_open):
-        parts = path.split("/")
-        forced_open.update("/".join(parts[:i]) for i in range(1, len(parts)))
     open_scopes = {""}
     units = cost(root)
     frontier = list(root.children.values())
