@@ -120,6 +120,12 @@ def _mark_repeats(rows: list[dict[str, Any]], entries: dict) -> None:
             first[fingerprint] = row
 
 
+def _same_values(a: np.ndarray, b: np.ndarray) -> bool:
+    """Equal arrays, NaN equal to NaN where the values are floats (strings have no NaN)."""
+    floats = _real_numbers(a.dtype) and a.dtype.kind not in "biu"
+    return bool(np.array_equal(a, b, equal_nan=floats))
+
+
 def variables_frame(
     model: SavedModel,
     stats: bool = True,
@@ -142,7 +148,7 @@ def variables_frame(
             try:
                 value = np.asarray(read())
                 row.update(value_stats(value))
-                if same_read is not None and not np.array_equal(value, np.asarray(same_read()), equal_nan=True):
+                if same_read is not None and not _same_values(value, np.asarray(same_read())):
                     row["same_as"] = None  # equal checksums, other bytes: not a repeat after all
             except SavedModelError as exc:
                 row.update({c: math.nan for c in STAT_COLUMNS})
@@ -152,5 +158,5 @@ def variables_frame(
     frame = pd.DataFrame(rows)
     if frame.empty:
         frame = pd.DataFrame(columns=["name", "path", "dtype", "shape", "params", "bytes", "trainable",
-                                      "checkpoint_key", "problem", *(STAT_COLUMNS if stats else [])])
+                                      "checkpoint_key", "same_as", "problem", *(STAT_COLUMNS if stats else [])])
     return frame

@@ -9,7 +9,7 @@ import pytest
 
 import sm_explorer
 from sm_explorer.render.variable_frame import STAT_COLUMNS, value_stats, variables_frame
-from tests.helpers import fixture_model
+from tests.helpers import copy_model, fixture_model
 
 
 def test_stats_match_numpy():
@@ -45,3 +45,18 @@ def test_progress_is_reported():
     calls = []
     variables_frame(sm_explorer.load(fixture_model("keras3_export")).saved_model, progress=lambda d, t: calls.append(d))
     assert calls == list(range(1, len(calls) + 1)) and calls
+
+
+def test_repeated_entries_of_every_dtype(tmp_path):
+    """Entries with equal bytes are marked as repeats, strings and NaN-holding floats too."""
+    from sm_explorer.export import write_checkpoint
+
+    model = copy_model(fixture_model("tf1_two_metagraphs"), tmp_path)
+    words = np.array([b"a", b"bc", b""], dtype=object)
+    floats = np.array([1.0, np.nan], np.float32)
+    write_checkpoint(model / "variables" / "variables",
+                     {"s1": words, "s2": words.copy(), "f1": floats, "f2": floats.copy(), "f3": floats + 1},
+                     overwrite=True)
+    frame = variables_frame(sm_explorer.open_saved_model(model, tags="serve")).set_index("name")
+    assert frame.loc["s2", "same_as"] == "s1" and frame.loc["f2", "same_as"] == "f1"
+    assert frame[["same_as"]].loc[["s1", "f1", "f3"]].isna().all().all()
