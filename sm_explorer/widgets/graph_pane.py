@@ -243,10 +243,6 @@ class GraphPane(w.VBox):
                                    view.highlight.hits, view.highlight.selected)
         self._show_state()
 
-    def render(self) -> None:
-        """Re-apply the marks (the layout stays)."""
-        self._push_marks()
-
     def _pruned_here(self) -> bool:
         pruned = self.explorer.pruned
         return pruned is not None and getattr(pruned, "graph", None) is self.graph
@@ -323,7 +319,7 @@ class GraphPane(w.VBox):
         needle = text.strip().lower()
         hits = {n.name for n in self.graph if needle and (needle in n.name.lower() or needle in n.op.lower())}
         self.view.highlight.hits = hits
-        self.render()
+        self._push_marks()
         self.status.value = STYLE + message(f"{len(hits)} match(es)") if needle else ""
         return sorted(hits)
 
@@ -374,13 +370,13 @@ class GraphPane(w.VBox):
             raise ValueError(f"{tensor!r} is not a tensor of the graph shown")
         if tensor not in marks:
             marks.append(tensor)
-        self.render()
+        self._push_marks()
 
     def clear(self) -> None:
         self.explorer.feeds.clear()
         self.explorer.fetches.clear()
         self.explorer.pruned = None
-        self.render()
+        self._push_marks()
 
     def build(self) -> Any:
         assert self.graph is not None and self.view is not None
@@ -392,14 +388,14 @@ class GraphPane(w.VBox):
         except graphs.PruneError as exc:
             if exc.path:  # show the offending path on the graph
                 self.view.highlight.hits = set(exc.path)
-                self.render()
+                self._push_marks()
             raise
         pruned = self.explorer.pruned
         self.status.value = STYLE + message(
             f"pruned function: {len(pruned.node_set)} nodes; inputs "
             + ", ".join(f"{s.name}: {s.dtype}" for s in pruned.inputs)
         )
-        self.render()
+        self._push_marks()
         return pruned
 
     def run(self) -> Any:
